@@ -1,0 +1,123 @@
+"""A validated case, as the loader hands it to the runner.
+
+Backends never read YAML: they receive a `Case`.  Exact values are kept as
+numpy object arrays of `fractions.Fraction` so that `0.1` means 1/10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from verifier.lang.ir import Expr, Program
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input tensor (or the backward seed).
+
+    exact: object ndarray of Fraction, the values as the case means them
+      (a `random` input is exactly the float64 that was drawn).
+    """
+    name: str
+    exact: np.ndarray
+    requires_grad: bool = True
+    kind: str = "value"  # 'value', 'fill', 'random'
+    line: int = 0
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.exact.shape)
+
+    def rounded(self, dtype: str) -> np.ndarray:
+        """The values a backend of `dtype` receives (round to nearest)."""
+        as64 = _to_float64(self.exact)
+        if dtype == "float64":
+            return as64
+        if dtype == "float32":
+            # Fraction -> float64 -> float32 can double-round; exact ties are rare
+            # enough for case data, and the oracle is evaluated at these values.
+            return as64.astype(np.float32)
+        raise ValueError(f"unknown dtype {dtype!r}")
+
+    def rounded_exact(self, dtype: str) -> np.ndarray:
+        """The rounded values as exact Fractions (where the oracle evaluates)."""
+        if dtype == "exact":
+            return self.exact
+        r = self.rounded(dtype)
+        return _from_floats(r)
+
+
+def _to_float64(exact: np.ndarray) -> np.ndarray:
+    return np.vectorize(float, otypes=[np.float64])(exact) if exact.size else \
+        np.zeros(exact.shape, dtype=np.float64)
+
+
+def _from_floats(values: np.ndarray) -> np.ndarray:
+    flat = [Fraction(float(v)) for v in values.ravel()]
+    out = np.empty(values.shape, dtype=object)
+    for i, v in enumerate(flat):
+        out.flat[i] = v
+    return out
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the case expects: an exact literal (array of Fraction) or an expression."""
+    literal: np.ndarray | None = None
+    expr: Expr | None = None
+    text: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Expect:
+    value: Claim | None = None
+    grad: dict[str, Claim] = field(default_factory=dict)
+    error: str | None = None  # nonscalar_output backward_twice inplace_saved inplace_leaf shape
+
+
+@dataclass(frozen=True)
+class Marker:
+    """xfail or skip: why, and (for xfail) which backends and dtypes it covers."""
+    reason: str
+    backends: tuple[str, ...] = ()  # empty: all
+    dtypes: tuple[str, ...] = ()
+
+    def covers(self, backend: str, dtype: str) -> bool:
+        return (not self.backends or backend in self.backends) and \
+            (not self.dtypes or dtype in self.dtypes)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    file: str
+    line: int
+    program: Program
+    inputs: dict[str, Input]
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    source: str = ""  # the expr/program text, for reports
+    seed: Input | None = None
+    backward_repeat: int = 1
+    retain_graph: bool = False
+    order: int = 1
+    expect: Expect = field(default_factory=Expect)
+    xfail: Marker | None = None
+    skip: Marker | None = None
+    dtypes: tuple[str, ...] = ("float64", "float32")
+    backends: tuple[str, ...] = ()  # empty: every available backend
+    tolerance: dict[str, Tolerance] = field(default_factory=dict)
+
+    @property
+    def grad_inputs(self) -> list[str]:
+        return [n for n, i in self.inputs.items() if i.requires_grad]

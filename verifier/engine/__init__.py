@@ -1,0 +1,24 @@
+"""`verifier.engine`: a reverse-mode autograd engine over numpy with torch's API.
+
+`import verifier.engine as torch` works for the subset of torch that the
+verifier's cases and the seed notebook use.
+"""
+
+from verifier.engine import autograd, cuda  # noqa: F401
+from verifier.engine.creation import (  # noqa: F401
+    DoubleTensor, FloatTensor, arange, eye, from_numpy, full, is_tensor, linspace,
+    manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+)
+from verifier.engine.dtypes import (  # noqa: F401
+    bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int32,
+    int64, long, set_default_dtype,
+)
+from verifier.engine.functional import FUNCTIONS
+from verifier.engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from verifier.engine.tensor import Size, Tensor  # noqa: F401
+from verifier.engine import methods as _methods  # noqa: F401  attaches operators and methods
+
+globals().update(FUNCTIONS)
+del FUNCTIONS
+
+__version__ = "2.13.0"  # the torch release whose semantics the engine follows

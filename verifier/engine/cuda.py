@@ -1,0 +1,9 @@
+"""`engine.cuda`: the engine computes with numpy on the CPU, so CUDA is never available."""
+
+
+def is_available() -> bool:
+    return False
+
+
+def device_count() -> int:
+    return 0

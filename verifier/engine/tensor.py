@@ -1,0 +1,288 @@
+"""The engine's Tensor: a numpy array plus autograd state, with torch's API.
+
+Operators and registry methods are attached in `verifier.engine.methods`,
+so this file holds only the state and the behaviour that is not an operation.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from verifier.engine import dtypes
+from verifier.engine.graph import AccumulateGrad
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as torch does and equals a plain tuple."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class Tensor:
+    __slots__ = ("_array", "requires_grad", "grad", "grad_fn", "_version",
+                 "_retains_grad", "_accumulator", "__weakref__")
+
+    # Tensors compare elementwise, so they hash by identity (as torch's do).
+    __hash__ = object.__hash__
+    # numpy must defer to our reflected operators (array * tensor -> Tensor).
+    __array_priority__ = 1000
+
+    def __init__(self, data=(), *, dtype=None, requires_grad: bool = False) -> None:
+        # torch.Tensor(list) makes a tensor of the default floating dtype.
+        self._array = np.array(data, dtype=dtypes.to_numpy(dtype))
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.grad_fn = None
+        self._version = [0]
+        self._retains_grad = False
+        self._accumulator = None
+
+    # --- state --------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._array.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._array.shape)
+        return self._array.shape[dim]
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.from_numpy_dtype(self._array.dtype)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def creator(self):
+        """The seed notebook's name for `grad_fn` (the legacy Variable API)."""
+        return self.grad_fn
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    is_cuda = False
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    def dim(self) -> int:
+        return self._array.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._array.size)
+
+    nelement = numel
+
+    @property
+    def data(self) -> "Tensor":
+        """A tensor sharing storage, outside the graph (torch's `.data`)."""
+        return _detached(self._array, self._array.dtype)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+
+    def item(self):
+        if self._array.size != 1:
+            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted "
+                               "to Scalar; index it first (x[0].item()) or reduce it (x.sum().item())")
+        return self._array.reshape(()).item()
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._array
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.numpy(), dtype=dtype)
+
+    def detach(self) -> "Tensor":
+        out = _detached(self._array, self._array.dtype)
+        out._version = self._version  # same storage, same counter
+        return out
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        if requires_grad and self._array.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+        node = self.grad_fn
+        if node.retained is None:
+            node.retained = []
+        node.retained.append(weakref.ref(self))
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None,
+                 retain_variables=None) -> None:
+        if retain_variables is not None:
+            warnings.warn("retain_variables option is deprecated and will be removed; "
+                          "use retain_graph instead", DeprecationWarning, stacklevel=2)
+            if retain_graph is None:
+                retain_graph = retain_variables
+        from verifier.engine.autograd import backward
+        backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph,
+                 inputs=inputs)
+
+    # --- conversions -----------------------------------------------------
+    def to(self, *args, **kwargs) -> "Tensor":
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, dtypes.DType):
+                dtype = a
+            elif isinstance(a, str) and a.startswith("cuda"):
+                return self.cuda()
+        if dtype is None or dtypes.to_numpy(dtype) == self._array.dtype:
+            return self
+        from verifier.engine import functional
+        return functional.to_dtype(self, dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(dtypes.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(dtypes.float64)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            names = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor",
+                     np.int64: "torch.LongTensor", np.bool_: "torch.BoolTensor"}
+            return names.get(self._array.dtype.type, f"torch.{self._array.dtype}")
+        return self.to(dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args, **kwargs) -> "Tensor":
+        raise RuntimeError("the verifier engine runs on numpy (CPU) only: engine.cuda.is_available() "
+                           "is False. Use the torch backend to run on CUDA.")
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def is_floating_point(self) -> bool:
+        return self._array.dtype.kind == "f"
+
+    # --- Python protocol ---------------------------------------------------
+    def __len__(self) -> int:
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(it has {self._array.size}); reduce it first with .all() or .any()")
+        return bool(self._array.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        return _format(self)
+
+    # --- in-place support ----------------------------------------------------
+    def _shadow(self, copy: bool) -> "Tensor":
+        """A stand-in for this tensor's current value and graph position."""
+        shadow = Tensor.__new__(Tensor)
+        shadow._array = self._array.copy() if copy else self._array
+        shadow.requires_grad = self.requires_grad
+        shadow.grad = None
+        shadow.grad_fn = self.grad_fn
+        shadow._version = [0] if copy else self._version
+        shadow._retains_grad = False
+        shadow._accumulator = self._accumulator
+        return shadow
+
+
+def edge_of(t: Tensor):
+    """The node that receives the gradient of `t`: its grad_fn, or its leaf sink."""
+    if t.grad_fn is not None:
+        return t.grad_fn
+    if t.requires_grad:
+        if t._accumulator is None:
+            t._accumulator = AccumulateGrad(t)
+        return t._accumulator
+    return None
+
+
+def wrap(value, dtype=None) -> Tensor:
+    """An existing Tensor, or a new one holding `value` (no copy of arrays)."""
+    if isinstance(value, Tensor):
+        return value
+    return _detached(np.asarray(value, dtype=dtype), None)
+
+
+def _detached(array: np.ndarray, _dtype) -> Tensor:
+    out = Tensor.__new__(Tensor)
+    out._array = array
+    out.requires_grad = False
+    out.grad = None
+    out.grad_fn = None
+    out._version = [0]
+    out._retains_grad = False
+    out._accumulator = None
+    return out
+
+
+def _format(t: Tensor) -> str:
+    a = t._array
+    body = np.array2string(a, separator=", ", prefix="tensor(", precision=4,
+                           floatmode="maxprec_equal" if a.dtype.kind == "f" else "maxprec")
+    extras = []
+    if a.dtype.kind == "f" and a.dtype != np.float32:
+        extras.append(f"dtype={t.dtype!r}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"

@@ -1,0 +1,218 @@
+"""One interpreter of the program IR for every backend.
+
+The engine, torch and the SymPy oracle differ only in the `Namespace` they
+pass: how a literal becomes a value, how a registered function is called, how
+a condition becomes a Python bool.  The interpreter records the path it took
+(branch taken, loop counts) so that the comparison can tell a backend that
+diverged from the oracle (float32 near a threshold) from a wrong gradient.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from verifier.backends.base import LimitExceeded
+from verifier.lang import ir
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_iterations: int = 10_000  # per loop
+    max_steps: int = 200_000  # statements executed in one run
+    max_elements: int = 10_000_000  # elements of any tensor
+    seconds: float = 60.0  # wall time of one run
+
+
+class Namespace:
+    """The operations a backend supplies to the interpreter."""
+
+    def number(self, value, is_int: bool):
+        """A literal (value is a Fraction)."""
+        raise NotImplementedError
+
+    def constant(self, name: str):
+        """'pi' or 'e'."""
+        raise NotImplementedError
+
+    def call(self, func: str, args: list, kwargs: dict):
+        raise NotImplementedError
+
+    def binop(self, op: str, a, b):
+        raise NotImplementedError
+
+    def unary(self, op: str, a):
+        return -a if op == "-" else a
+
+    def compare(self, op: str, a, b):
+        return _COMPARE[op](a, b)
+
+    def truth(self, value) -> bool:
+        """A condition as a Python bool (numeric backends: bool(tensor))."""
+        return bool(value)
+
+    def inplace(self, op: str, target, value):
+        """`target op= value`, torch's in-place op; returns the new binding."""
+        raise NotImplementedError
+
+    def subscript(self, value, index: tuple):
+        return value[index if len(index) != 1 else index[0]]
+
+    def transpose_all(self, value):
+        """`.T`: reverse every dim."""
+        raise NotImplementedError
+
+    def index_list(self, items: list):
+        """An integer list inside a subscript."""
+        return list(items)
+
+    def integer(self, value) -> int:
+        """A loop bound or index as a Python int."""
+        return int(value)
+
+    def numel(self, value) -> int | None:
+        """Element count, to enforce Limits.max_elements (None: not a tensor)."""
+        return None
+
+
+_COMPARE = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+}
+
+
+class Interpreter:
+    def __init__(self, ns: Namespace, limits: Limits = Limits()) -> None:
+        self.ns = ns
+        self.limits = limits
+
+    def run(self, program: ir.Program, env: dict) -> tuple[object, dict, tuple]:
+        """Execute; returns (result, variables after the run, trace)."""
+        self.env = dict(env)
+        self.trace: list = []
+        self.steps = 0
+        self.deadline = time.monotonic() + self.limits.seconds
+        self._block(program.body)
+        result = self.eval(program.result)
+        return result, self.env, tuple(self.trace)
+
+    # --- statements ----------------------------------------------------------
+    def _block(self, body) -> None:
+        for stmt in body:
+            self._tick(stmt.line)
+            getattr(self, "_" + type(stmt).__name__)(stmt)
+
+    def _tick(self, line: int) -> None:
+        self.steps += 1
+        if self.steps > self.limits.max_steps:
+            raise LimitExceeded(f"program line {line}: more than {self.limits.max_steps} "
+                                "statements executed; is a loop unbounded?")
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(f"program line {line}: the run took longer than "
+                                f"{self.limits.seconds:g} s")
+
+    def _Assign(self, s: ir.Assign) -> None:
+        self.env[s.target] = self._checked(self.eval(s.value), s.line)
+
+    def _AugAssign(self, s: ir.AugAssign) -> None:
+        if s.target not in self.env:
+            raise NameError(f"line {s.line}: '{s.target}' is used before it is assigned")
+        value = self.eval(s.value)
+        self.env[s.target] = self._checked(self.ns.inplace(s.op, self.env[s.target], value), s.line)
+
+    def _If(self, s: ir.If) -> None:
+        taken = self.ns.truth(self.eval(s.test))
+        self.trace.append(("if", s.line, taken))
+        self._block(s.body if taken else s.orelse)
+
+    def _While(self, s: ir.While) -> None:
+        count = 0
+        while self.ns.truth(self.eval(s.test)):
+            count += 1
+            if count > self.limits.max_iterations:
+                raise LimitExceeded(f"program line {s.line}: the while loop ran more than "
+                                    f"{self.limits.max_iterations} iterations")
+            self._block(s.body)
+        self.trace.append(("while", s.line, count))
+
+    def _For(self, s: ir.For) -> None:
+        start, stop, step = (self.ns.integer(self.eval(e)) for e in (s.start, s.stop, s.step))
+        if step == 0:
+            raise ValueError(f"line {s.line}: range() step must not be zero")
+        bounds = range(start, stop, step)
+        if len(bounds) > self.limits.max_iterations:
+            raise LimitExceeded(f"program line {s.line}: the for loop would run {len(bounds)} "
+                                f"iterations (limit {self.limits.max_iterations})")
+        for i in bounds:
+            self.env[s.var] = i
+            self._block(s.body)
+        self.trace.append(("for", s.line, len(bounds)))
+
+    def _checked(self, value, line: int):
+        n = self.ns.numel(value)
+        if n is not None and n > self.limits.max_elements:
+            raise LimitExceeded(f"program line {line}: a tensor of {n} elements exceeds the "
+                                f"limit of {self.limits.max_elements}")
+        return value
+
+    # --- expressions ---------------------------------------------------------
+    def eval(self, e):
+        return getattr(self, "_e_" + type(e).__name__)(e)
+
+    def _e_Num(self, e: ir.Num):
+        return self.ns.number(e.value, e.is_int)
+
+    def _e_Bool(self, e: ir.Bool):
+        return e.value
+
+    def _e_Const(self, e: ir.Const):
+        return self.ns.constant(e.name)
+
+    def _e_Name(self, e: ir.Name):
+        try:
+            return self.env[e.id]
+        except KeyError:
+            raise NameError(f"line {e.line}: name '{e.id}' is not defined") from None
+
+    def _e_BinOp(self, e: ir.BinOp):
+        return self._checked(self.ns.binop(e.op, self.eval(e.left), self.eval(e.right)), e.line)
+
+    def _e_UnaryOp(self, e: ir.UnaryOp):
+        value = self.eval(e.operand)
+        if e.op == "not":
+            return not self.ns.truth(value)
+        return self.ns.unary(e.op, value)
+
+    def _e_Compare(self, e: ir.Compare):
+        return self.ns.compare(e.op, self.eval(e.left), self.eval(e.right))
+
+    def _e_BoolOp(self, e: ir.BoolOp):
+        # Short-circuit as Python does; each operand is decided by the namespace.
+        if e.op == "and":
+            return all(self.ns.truth(self.eval(v)) for v in e.values)
+        return any(self.ns.truth(self.eval(v)) for v in e.values)
+
+    def _e_Call(self, e: ir.Call):
+        args = [self.eval(a) for a in e.args]
+        kwargs = {k: self.eval(v) for k, v in e.kwargs}
+        return self._checked(self.ns.call(e.func, args, kwargs), e.line)
+
+    def _e_ListExpr(self, e: ir.ListExpr):
+        return [self.eval(item) for item in e.items]
+
+    def _e_Attribute(self, e: ir.Attribute):
+        return self.ns.transpose_all(self.eval(e.value))
+
+    def _e_Subscript(self, e: ir.Subscript):
+        value = self.eval(e.value)
+        index = tuple(self._index_item(item) for item in e.index)
+        return self.ns.subscript(value, index)
+
+    def _index_item(self, item):
+        if isinstance(item, ir.Slice):
+            parts = [None if p is None else self.ns.integer(self.eval(p))
+                     for p in (item.lower, item.upper, item.step)]
+            return slice(*parts)
+        if isinstance(item, ir.ListExpr):
+            return self.ns.index_list([self.ns.integer(self.eval(i)) for i in item.items])
+        return self.ns.integer(self.eval(item))

@@ -1,0 +1,157 @@
+"""The one registry of operations.
+
+Every function of the case language is declared here once, as an `Op`: its
+signature, the numpy forward, the vector-Jacobian product, the torch callable,
+the SymPy implementation, the domain used for random tests and its kinks.
+The engine, the torch and sympy backends, the parser's whitelist, the docs list
+and the parametrized tests all read this table.
+
+A VJP is written once against an array namespace `ns` (`ns.cos(x) * g`):
+for a plain backward `ns` is `RAW` (the registry's numpy forwards applied to
+raw arrays), under `create_graph=True` it is the engine itself, so the same
+rule yields differentiable gradients.  Broadcasting is undone by the engine
+after every VJP, never inside a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A non-tensor argument: positional after the tensors, or by keyword.
+
+    kind: 'dim' (int, list of ints or None), 'int', 'bool', 'number',
+    'shape' (list of ints), 'dtype', 'any'.
+    """
+
+    name: str
+    default: Any = REQUIRED
+    kind: str = "any"
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where random test inputs are drawn for one tensor argument.
+
+    `avoid` lists points (kinks, poles) that test inputs keep `margin` away from.
+    `positive_definite` asks for a well-conditioned square matrix (det, inverse).
+    """
+
+    low: float = -2.0
+    high: float = 2.0
+    avoid: tuple[float, ...] = ()
+    margin: float = 0.05
+    well_conditioned: bool = False
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    # Tensor arguments, in torch's order ('input',), ('input', 'other'), ...
+    inputs: tuple[str, ...]
+    # numpy forward: forward(*arrays, **params) -> ndarray, torch semantics.
+    forward: Callable[..., Any]
+    # vjp(ns, g, out, *inputs, **params) -> tuple with one gradient (or None)
+    # per tensor input; gradients may have the broadcast shape.
+    vjp: Callable[..., tuple] | None
+    # sympy(*object_arrays, **params) -> object ndarray of SymPy expressions.
+    sympy: Callable[..., Any] | None
+    params: tuple[Param, ...] = ()
+    # torch(torch_module, *tensors, **params); None means getattr(torch, name).
+    torch: Callable[..., Any] | None = None
+    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index'
+    kind: str = "elementwise"
+    # torch has it as a Tensor method too (x.exp()).
+    method: bool = True
+    # The first input is a list of tensors (cat, stack).
+    variadic: bool = False
+    # Indices of tensor inputs that are never differentiated (where's condition).
+    nondiff: tuple[int, ...] = ()
+    # The VJP reads `out`; under create_graph the engine recomputes it as a tensor.
+    uses_out: bool = False
+    domain: tuple[Domain, ...] = (Domain(),)
+    # The convention at kinks, as documented for users ("relu'(0) = 0").
+    kinks: str = ""
+    # Exposed to case files (False for engine-internal helpers such as expand).
+    in_language: bool = True
+    doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def bind(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """Split a call's arguments into (tensors, params) by this op's signature.
+
+        Raises TypeError with torch-like wording for a wrong call.
+        """
+        n = len(self.inputs)
+        if len(args) < n:
+            missing = [name for name in self.inputs[len(args):] if name not in kwargs]
+            if missing:
+                raise TypeError(f"{self.name}() missing required argument(s): {', '.join(missing)}")
+        tensors = list(args[:n])
+        for name in self.inputs[len(tensors):]:
+            tensors.append(kwargs.pop(name))
+        extra = args[n:]
+        if len(extra) > len(self.params):
+            raise TypeError(f"{self.name}() takes at most {n + len(self.params)} positional arguments "
+                            f"but {len(args)} were given")
+        params = {}
+        for p, value in zip(self.params, extra):
+            params[p.name] = value
+        for key, value in kwargs.items():
+            if key not in self.param_names():
+                raise TypeError(f"{self.name}() got an unexpected keyword argument '{key}'")
+            if key in params:
+                raise TypeError(f"{self.name}() got multiple values for argument '{key}'")
+            params[key] = value
+        for p in self.params:
+            if p.name not in params:
+                if p.default is REQUIRED:
+                    raise TypeError(f"{self.name}() missing required argument: '{p.name}'")
+                params[p.name] = p.default
+        return tuple(tensors), params
+
+
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    if op.name in OPS:
+        raise ValueError(f"operation {op.name!r} registered twice")
+    OPS[op.name] = op
+    return op
+
+
+def get(name: str) -> Op:
+    _load_all()
+    return OPS[name]
+
+
+def all_ops() -> dict[str, Op]:
+    _load_all()
+    return OPS
+
+
+def language_functions() -> dict[str, Op]:
+    """The functions a case file may call (the parser's whitelist)."""
+    return {name: op for name, op in all_ops().items() if op.in_language}
+
+
+_loaded = False
+
+
+def _load_all() -> None:
+    # The entry modules register themselves on import; importing them here
+    # (not at module top) keeps registry.py free of import cycles.
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from verifier.ops import catalog  # noqa: F401
