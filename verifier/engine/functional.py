@@ -10,7 +10,12 @@ from verifier.ops.registry import all_ops
 def make_function(op):
     """A torch-style function for `op`: tensors first, params positional or by keyword."""
     n = len(op.inputs)
-    if op.variadic:
+    if op.kind == "meta":
+        # Facts about a tensor (numel): plain Python values, outside the graph.
+        def function(*args, **kwargs):
+            tensors, params = op.bind(args, dict(kwargs))
+            return op.forward(*(t._array if isinstance(t, Tensor) else t for t in tensors), **params)
+    elif op.variadic:
         def function(tensors, *args, **kwargs):
             _, params = op.bind((None,) + args, dict(kwargs))
             return apply(op, tuple(_as_tensor(t) for t in tensors), params)
