@@ -24,6 +24,10 @@ class Limits:
     seconds: float = 60.0  # wall time of one run
 
 
+class PathMismatch(Exception):
+    """A followed trace does not fit the program (it came from another program)."""
+
+
 class Namespace:
     """The operations a backend supplies to the interpreter."""
 
@@ -82,14 +86,24 @@ _COMPARE = {
 
 
 class Interpreter:
-    def __init__(self, ns: Namespace, limits: Limits = Limits()) -> None:
+    """Runs a Program in a Namespace.
+
+    `follow`: a trace recorded by another run (a float32 backend that took
+    another branch, say).  Branches and loop counts are then taken from it
+    instead of being decided, so the oracle can differentiate exactly the
+    path that backend took.
+    """
+
+    def __init__(self, ns: Namespace, limits: Limits = Limits(), follow: tuple | None = None) -> None:
         self.ns = ns
         self.limits = limits
+        self.follow = follow
 
     def run(self, program: ir.Program, env: dict) -> tuple[object, dict, tuple]:
         """Execute; returns (result, variables after the run, trace)."""
         self.env = dict(env)
         self.trace: list = []
+        self._forced = iter(self.follow) if self.follow is not None else None
         self.steps = 0
         self.deadline = time.monotonic() + self.limits.seconds
         self._block(program.body)
@@ -120,20 +134,35 @@ class Interpreter:
         value = self.eval(s.value)
         self.env[s.target] = self._checked(self.ns.inplace(s.op, self.env[s.target], value), s.line)
 
+    def _decision(self, kind: str, line: int):
+        """The next recorded decision, when following another run's trace."""
+        if self._forced is None:
+            return None
+        entry = next(self._forced, None)
+        if entry is None or entry[0] != kind or entry[1] != line:
+            raise PathMismatch(f"line {line}: the trace to follow has {entry}, expected a {kind}")
+        return entry[2]
+
     def _If(self, s: ir.If) -> None:
-        taken = self.ns.truth(self.eval(s.test))
+        forced = self._decision("if", s.line)
+        taken = self.ns.truth(self.eval(s.test)) if forced is None else forced
         self.trace.append(("if", s.line, taken))
         self._block(s.body if taken else s.orelse)
 
     def _While(self, s: ir.While) -> None:
+        # The loop's entry is placed before its body's decisions (pre-order),
+        # so a replay knows the count before it runs the body.
+        slot = len(self.trace)
+        self.trace.append(None)
+        forced = self._decision("while", s.line)
         count = 0
-        while self.ns.truth(self.eval(s.test)):
+        while (count < forced) if forced is not None else self.ns.truth(self.eval(s.test)):
             count += 1
             if count > self.limits.max_iterations:
                 raise LimitExceeded(f"program line {s.line}: the while loop ran more than "
                                     f"{self.limits.max_iterations} iterations")
             self._block(s.body)
-        self.trace.append(("while", s.line, count))
+        self.trace[slot] = ("while", s.line, count)
 
     def _For(self, s: ir.For) -> None:
         start, stop, step = (self.ns.integer(self.eval(e)) for e in (s.start, s.stop, s.step))
@@ -143,10 +172,11 @@ class Interpreter:
         if len(bounds) > self.limits.max_iterations:
             raise LimitExceeded(f"program line {s.line}: the for loop would run {len(bounds)} "
                                 f"iterations (limit {self.limits.max_iterations})")
+        self.trace.append(("for", s.line, len(bounds)))
+        self._decision("for", s.line)
         for i in bounds:
             self.env[s.var] = i
             self._block(s.body)
-        self.trace.append(("for", s.line, len(bounds)))
 
     def _checked(self, value, line: int):
         n = self.ns.numel(value)
