@@ -1,0 +1,205 @@
+"""Holding a run against a baseline: an earlier JSON report of the same suite.
+
+A baseline is the contract's `--json` report (`{"summary": ..., "results": [...]}`).
+Rows are matched by (case, backend, dtype); the case file is not part of the key, so
+moving a case to another file is not a regression.
+
+What counts as a regression (each one makes `verifier run --baseline` exit 1):
+  * vanished:      a row of the baseline is missing from the run;
+  * now fails:     a row that was not failing (any status but fail/error) is fail or error,
+                   including a row that is new since the baseline;
+  * no longer passes: a row that passed (pass/xpass) is now skip or xfail;
+  * error grew:    a row that passes before and after has
+                   max_ulp_err > ULP_GROWTH_FACTOR * before + ULP_SLACK.
+The factor and the slack absorb the few-ULP changes that a different summation order
+or another CPU's SIMD width produce, while a real loss of accuracy (a cancelling
+formula, a float32 accumulator) is typically orders of magnitude.
+
+Improvements (reported, never failing): a row that now passes and did not; an error
+that shrank by the same margin (before > ULP_GROWTH_FACTOR * after + ULP_SLACK); a new
+row that passes.
+
+Times are never compared: they are not even written to a baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from verifier.verdict import STATUSES, Verdict
+
+ULP_GROWTH_FACTOR = 2.0
+ULP_SLACK = 4.0
+
+FAILING = frozenset({"fail", "error"})
+PASSING = frozenset({"pass", "xpass"})
+
+# The row keys a baseline keeps: the contract's keys plus the ULP error. Not
+# `seconds` (times are not deterministic) nor `details` (bulky; `verifier show` has them).
+BASELINE_KEYS = ("case", "file", "backend", "dtype", "status",
+                 "max_abs_err", "max_rel_err", "max_ulp_err", "message")
+
+
+class BaselineError(Exception):
+    """The baseline file is missing or is not a JSON report."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row that differs in a way the gate cares about."""
+    case: str
+    backend: str
+    dtype: str
+    before: str  # e.g. 'pass (3 ulp)', or '-' where the row did not exist
+    after: str
+    why: str
+
+
+@dataclass
+class Comparison:
+    regressions: list[Change]
+    improvements: list[Change]
+    compared: int  # rows present in both
+
+    @property
+    def ok(self) -> bool:
+        return not self.regressions
+
+
+def report_dict(verdicts: list[Verdict]) -> dict:
+    """The JSON report of a run, reduced to what a baseline keeps (stable across runs)."""
+    counts = Counter(v.status for v in verdicts)
+    summary = {"passed": counts["pass"], "failed": counts["fail"], "errors": counts["error"],
+               "skipped": counts["skip"], "xfailed": counts["xfail"], "xpassed": counts["xpass"]}
+    rows = [{k: getattr(v, k) for k in BASELINE_KEYS} for v in verdicts]
+    return {"summary": summary, "results": rows}
+
+
+def write_baseline(path: str | os.PathLike, verdicts: list[Verdict]) -> None:
+    """Write the baseline atomically: a temporary file in the same folder, then os.replace.
+
+    A reader (or a crash midway) sees the old file or the new one, never half of one.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report_dict(verdicts), indent=1, sort_keys=True) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_baseline(path: str | os.PathLike) -> list[Verdict]:
+    """The rows of a JSON report written by `--json` or `--update-baseline`."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(
+            f"baseline {path} does not exist; create it with "
+            f"`verifier run --baseline {path} --update-baseline`") from None
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"baseline {path} is not readable JSON: {exc}") from None
+    rows = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise BaselineError(f"baseline {path}: expected a JSON report with a 'results' list, "
+                            f"found {type(data).__name__}; write one with --json or --update-baseline")
+    verdicts = []
+    for i, row in enumerate(rows):
+        missing = [k for k in ("case", "backend", "dtype", "status") if not isinstance(row, dict)
+                   or k not in row]
+        if missing:
+            raise BaselineError(f"baseline {path}: results[{i}] lacks {', '.join(missing)}")
+        if row["status"] not in STATUSES:
+            raise BaselineError(f"baseline {path}: results[{i}] has status {row['status']!r}; "
+                                f"expected one of {', '.join(STATUSES)}")
+        verdicts.append(Verdict.from_json(row))
+    return verdicts
+
+
+def compare(before: list[Verdict], after: list[Verdict], *, factor: float = ULP_GROWTH_FACTOR,
+            slack: float = ULP_SLACK) -> Comparison:
+    """The regressions and improvements of `after` against `before` (see the module doc)."""
+    old = {v.key: v for v in before}
+    new = {v.key: v for v in after}
+    regressions: list[Change] = []
+    improvements: list[Change] = []
+
+    def change(key, was, now, why):
+        return Change(*key, _cell(was), _cell(now), why)
+
+    for key, was in old.items():
+        now = new.get(key)
+        if now is None:
+            regressions.append(change(key, was, None, "vanished"))
+        elif now.status in FAILING and was.status not in FAILING:
+            regressions.append(change(key, was, now, f"now {now.status}s" if now.status == "fail"
+                                      else "now errors"))
+        elif was.status in PASSING and now.status not in PASSING:
+            regressions.append(change(key, was, now, f"no longer passes ({now.status})"))
+        elif was.status in PASSING and now.status in PASSING and _grew(was, now, factor, slack):
+            regressions.append(change(key, was, now,
+                                      f"ULP error grew past {factor:g}x before + {slack:g}"))
+        elif was.status not in PASSING and now.status in PASSING:
+            improvements.append(change(key, was, now, "now passes"))
+        elif was.status in PASSING and now.status in PASSING and _grew(now, was, factor, slack):
+            improvements.append(change(key, was, now, "ULP error shrank"))
+    for key, now in new.items():
+        if key in old:
+            continue
+        if now.status in FAILING:
+            regressions.append(change(key, None, now, f"new row, {now.status}"))
+        elif now.status in PASSING:
+            improvements.append(change(key, None, now, "new row, passes"))
+    compared = len(old.keys() & new.keys())
+    return Comparison(regressions, improvements, compared)
+
+
+def _grew(was: Verdict, now: Verdict, factor: float, slack: float) -> bool:
+    if was.max_ulp_err is None or now.max_ulp_err is None:
+        return False  # the oracle's rows (exact) and rows without a ULP figure
+    return now.max_ulp_err > factor * was.max_ulp_err + slack
+
+
+def _cell(v: Verdict | None) -> str:
+    if v is None:
+        return "-"
+    if v.max_ulp_err is None:
+        return v.status
+    return f"{v.status} ({v.max_ulp_err:.3g} ulp)"
+
+
+def format_changes(title: str, changes: list[Change]) -> str:
+    """A plain-text table: case, backend, dtype, before, after, why."""
+    header = ("case", "backend", "dtype", "before", "after", "why")
+    rows = [header] + [(c.case, c.backend, c.dtype, c.before, c.after, c.why) for c in changes]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [f"{title} ({len(changes)}):"]
+    for j, r in enumerate(rows):
+        lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        if j == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_comparison(comparison: Comparison, baseline: str | os.PathLike) -> str:
+    parts = []
+    if comparison.regressions:
+        parts.append(format_changes(f"Regressions against {baseline}", comparison.regressions))
+    if comparison.improvements:
+        parts.append(format_changes(f"Improvements against {baseline}", comparison.improvements))
+    verdict = "FAILED" if comparison.regressions else "ok"
+    parts.append(f"baseline {baseline}: {verdict}: {len(comparison.regressions)} regression(s), "
+                 f"{len(comparison.improvements)} improvement(s), {comparison.compared} row(s) compared")
+    return "\n".join(parts)
