@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from verifier.report.files import write_atomically
+from verifier.report.json_report import result_row
+from verifier.runner.summary import summarize
 from verifier.verdict import STATUSES, Verdict
 
 ULP_GROWTH_FACTOR = 2.0
@@ -38,12 +39,6 @@ ULP_SLACK = 4.0
 
 FAILING = frozenset({"fail", "error"})
 PASSING = frozenset({"pass", "xpass"})
-
-# The row keys a baseline keeps: the contract's keys plus the ULP error. Not
-# `seconds` (times are not deterministic) nor `details` (bulky; `verifier show` has them).
-BASELINE_KEYS = ("case", "file", "backend", "dtype", "status",
-                 "max_abs_err", "max_rel_err", "max_ulp_err", "message")
-
 
 class BaselineError(Exception):
     """The baseline file is missing or is not a JSON report."""
@@ -72,32 +67,23 @@ class Comparison:
 
 
 def report_dict(verdicts: list[Verdict]) -> dict:
-    """The JSON report of a run, reduced to what a baseline keeps (stable across runs)."""
-    counts = Counter(v.status for v in verdicts)
-    summary = {"passed": counts["pass"], "failed": counts["fail"], "errors": counts["error"],
-               "skipped": counts["skip"], "xfailed": counts["xfail"], "xpassed": counts["xpass"]}
-    rows = [{k: getattr(v, k) for k in BASELINE_KEYS} for v in verdicts]
-    return {"summary": summary, "results": rows}
+    """The `--json` report of a run, less what differs between identical runs (times).
+
+    Same rows as `--json` (so either file can serve as a baseline), without
+    `seconds`, so a baseline in git changes only when a result does.
+    """
+    rows = []
+    for v in verdicts:
+        row = result_row(v)
+        row.pop("seconds", None)
+        rows.append(row)
+    return {"summary": summarize(verdicts).to_json(), "results": rows}
 
 
 def write_baseline(path: str | os.PathLike, verdicts: list[Verdict]) -> None:
-    """Write the baseline atomically: a temporary file in the same folder, then os.replace.
-
-    A reader (or a crash midway) sees the old file or the new one, never half of one.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report_dict(verdicts), indent=1, sort_keys=True) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the baseline atomically (temporary file beside it, then os.replace)."""
+    text = json.dumps(report_dict(verdicts), indent=1, sort_keys=True, allow_nan=False) + "\n"
+    write_atomically(path, text)
 
 
 def read_baseline(path: str | os.PathLike) -> list[Verdict]:
