@@ -47,6 +47,7 @@ class Run:
     error_kind: str | None = None
     error_message: str = ""
     skipped: str | None = None  # the reason, where the backend did not run
+    notes: list[str] = field(default_factory=list)  # facts worth reporting (zero grads, fd steps)
     # fd: the estimated absolute error of each gradient element
     error_estimate: dict[str, np.ndarray] = field(default_factory=dict)
     # oracle only
