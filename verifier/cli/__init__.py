@@ -1,0 +1,57 @@
+"""The command line: `verifier run | show | check | list` (the console script `verifier`).
+
+Exit status, in every command: 0 nothing failed; 1 a verification failed
+(status fail or error); 2 a case file or the command line is invalid.  2 wins
+over 1: a run with an invalid case file exits 2 even when the valid files'
+cases failed, so that a broken file can never hide behind a red run.
+
+Each command lives in its own module with `add_arguments(parser)` and
+`execute(args) -> int`; adding a command or an option touches one module.
+Heavy imports (torch, sympy) happen inside `execute`, never here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from verifier.cli import check_command, run_command, show_command
+
+# name -> (help, add_arguments, execute)
+COMMANDS = {
+    "run": ("run case files and report how every backend agrees with the exact oracle",
+            run_command.add_arguments, run_command.execute),
+    "show": ("show one case: its symbolic derivative, claims and every backend's numbers",
+             show_command.add_arguments, show_command.execute),
+    "check": ("validate case files without running them",
+              check_command.add_check_arguments, check_command.execute_check),
+    "list": ("list the cases: name, tags, file:line",
+             check_command.add_list_arguments, check_command.execute_list),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verifier",
+        description="Checks automatic differentiation against an exact symbolic oracle.",
+        epilog="exit status: 0 nothing failed; 1 a verification failed; "
+               "2 a case file or the command line is invalid (2 wins over 1)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help_text, add_arguments, execute) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        add_arguments(sub)
+        sub.set_defaults(execute=execute)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or an invalid command line (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return args.execute(args)
+    except KeyboardInterrupt:
+        print("\nverifier: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,118 @@
+"""`verifier run [PATH ...]`: run the cases, print the table, write the reports."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from verifier.cli.common import (
+    EXIT_INVALID,
+    add_keyword,
+    add_paths,
+    exit_status,
+    load,
+    print_problems,
+)
+from verifier.cli.selection import SelectionError, select_cases
+
+DTYPES = ("float64", "float32")
+
+
+def add_backend_options(parser) -> None:
+    """--backend, --dtype, --timeout: shared by `run` and `show`."""
+    parser.add_argument("--backend", action="append", metavar="NAME",
+                        help="run only this backend (repeatable): engine, torch, torch-cuda, "
+                             "sympy, fd; default every available one")
+    parser.add_argument("--dtype", action="append", choices=DTYPES,
+                        help="run numeric backends only at this dtype (repeatable)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="time limit of one case in seconds (default 60; 0: none)")
+
+
+def add_arguments(parser) -> None:
+    add_paths(parser)
+    add_keyword(parser)
+    add_backend_options(parser)
+    parser.add_argument("--json", metavar="FILE", help="write the JSON report to FILE")
+    parser.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report to FILE")
+    parser.add_argument("-q", "--quiet", action="count", default=0,
+                        help="no table: failures and the summary line only (-qq: the line only)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="also detail xfail, xpass and diverged rows")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar, even on a terminal")
+
+
+def check_backends(requested: list[str] | None, err) -> tuple[dict | None, int]:
+    """The backend table, or None (after a message) when a requested name is unknown."""
+    from verifier.runner import real_toolkit, select_backends
+
+    toolkit = real_toolkit()
+    try:
+        select_backends(toolkit.backends(), requested)
+    except ValueError as exc:
+        print(f"verifier: error: --backend: {exc}", file=err)
+        return None, EXIT_INVALID
+    return toolkit, 0
+
+
+def timeout_of(args) -> float | None:
+    from verifier.runner import DEFAULT_TIMEOUT
+    return DEFAULT_TIMEOUT if args.timeout is None else (args.timeout or None)
+
+
+def execute(args) -> int:
+    out, err = sys.stdout, sys.stderr
+    started = time.perf_counter()
+    loaded = load(args.paths)
+    print_problems(loaded.problems, err)
+    try:
+        cases = select_cases(loaded.cases, args.keyword)
+    except SelectionError as exc:
+        print(f"verifier: error: {exc}", file=err)
+        return EXIT_INVALID
+    if not cases:
+        what = f"matches -k {args.keyword!r}" if args.keyword else "was found"
+        print(f"verifier: error: no case {what} in {', '.join(args.paths) or 'the shipped suite'}",
+              file=err)
+        return EXIT_INVALID
+    toolkit, status = check_backends(args.backend, err)
+    if toolkit is None:
+        return status
+
+    from verifier.report.progress import Progress
+    from verifier.runner import run_cases, summarize
+
+    progress = Progress(len(cases), stream=err, enabled=False if args.no_progress else None)
+    try:
+        verdicts = run_cases(cases, args.backend, args.dtype, on_verdicts=progress.finish,
+                             timeout=timeout_of(args), on_start=progress.start, toolkit=toolkit)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - started
+    summary = summarize(verdicts)
+    _print_report(out, verdicts, cases, loaded, summary, seconds, args)
+    if args.json:
+        from verifier.report.json_report import write_json
+        write_json(args.json, verdicts, summary, loaded.problems, seconds)
+    if args.junit_xml:
+        from verifier.report.junit import write_junit
+        write_junit(args.junit_xml, verdicts, loaded.problems, seconds)
+    return exit_status(loaded.problems, summary)
+
+
+def _print_report(out, verdicts, cases, loaded, summary, seconds, args) -> None:
+    from verifier.report.style import Style
+    from verifier.report.table import render_failures, render_summary_line, render_table
+
+    style = Style.for_stream(out)
+    sections = []
+    if args.quiet == 0:
+        sections.append(render_table(verdicts, style))
+    if args.quiet < 2:
+        failures = render_failures(verdicts, style, {c.name: c.line for c in cases},
+                                   verbose=args.verbose > 0)
+        if failures:
+            sections.append(failures)
+    sections.append(render_summary_line(summary, seconds, style, len(loaded.problems)))
+    print("\n\n".join(s for s in sections if s), file=out)
