@@ -1,0 +1,149 @@
+"""The runner: selection of backends and dtypes, skips, crashes, the time limit, oracle reuse."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from runner_fakes import FakeNumeric, FakeOracle, Marker, make_case, toolkit
+
+from verifier.runner import (
+    CaseTimeout,
+    run_case,
+    run_case_detailed,
+    run_cases,
+    summarize,
+    time_limit,
+)
+
+
+def keys(verdicts):
+    return [(v.backend, v.dtype, v.status) for v in verdicts]
+
+
+def test_every_backend_and_dtype_gets_a_row_in_order():
+    kit = toolkit(FakeNumeric("engine"), FakeNumeric("torch"))
+    verdicts = run_case(make_case(), toolkit=kit)
+    assert keys(verdicts) == [("engine", "float64", "pass"), ("engine", "float32", "pass"),
+                              ("torch", "float64", "pass"), ("torch", "float32", "pass"),
+                              ("sympy", "exact", "pass")]
+
+
+def test_requested_backends_and_dtypes_intersect_the_case():
+    engine, torch = FakeNumeric("engine"), FakeNumeric("torch")
+    case = make_case(dtypes=("float64",), backends=("engine", "torch", "sympy"))
+    verdicts = run_case(case, backends=["engine", "sympy"], dtypes=["float64", "float32"],
+                        toolkit=toolkit(engine, torch))
+    assert keys(verdicts) == [("engine", "float64", "pass"), ("sympy", "exact", "pass")]
+    assert torch.calls == []
+
+
+def test_unknown_backend_is_a_value_error_listing_the_names():
+    with pytest.raises(ValueError, match="unknown backend 'jax'; expected one of: engine, sympy"):
+        run_case(make_case(), backends=["jax"], toolkit=toolkit(FakeNumeric("engine")))
+
+
+def test_oracle_rows_are_dropped_when_not_requested_but_oracle_still_judges():
+    oracle = FakeOracle()
+    verdicts = run_case(make_case(), backends=["engine"], toolkit=toolkit(
+        FakeNumeric("engine", offset=1.0), oracle=oracle))
+    assert keys(verdicts) == [("engine", "float64", "fail"), ("engine", "float32", "fail")]
+    assert oracle.calls  # the comparison still needed the truth
+
+
+def test_unavailable_backend_is_skipped_with_its_reason():
+    cuda = FakeNumeric("torch-cuda", reason="CUDA is not available")
+    verdicts = run_case(make_case(), toolkit=toolkit(FakeNumeric("engine"), cuda))
+    skipped = [v for v in verdicts if v.backend == "torch-cuda"]
+    assert [v.status for v in skipped] == ["skip", "skip"]
+    assert skipped[0].message == "CUDA is not available"
+    assert cuda.calls == []
+
+
+def test_skip_marker_runs_nothing():
+    engine = FakeNumeric("engine")
+    verdicts = run_case(make_case(skip=Marker("not today")), toolkit=toolkit(engine))
+    assert {v.status for v in verdicts} == {"skip"} and len(verdicts) == 3
+    assert verdicts[0].message == "not today" and engine.calls == []
+
+
+def test_a_crashing_backend_errors_alone_with_its_message():
+    kit = toolkit(FakeNumeric("engine", crash=ZeroDivisionError("boom")), FakeNumeric("torch"))
+    verdicts = run_case(make_case(), toolkit=kit)
+    by = {(v.backend, v.dtype): v for v in verdicts}
+    assert by[("engine", "float64")].status == "error"
+    assert by[("engine", "float64")].message == \
+        "backend engine at float64 raised ZeroDivisionError: boom"
+    assert by[("torch", "float32")].status == "pass"
+
+
+def test_a_crashing_oracle_makes_the_whole_case_error_not_the_suite():
+    kit = toolkit(FakeNumeric("engine"), oracle=FakeOracle(crash=RuntimeError("no sympy")))
+    cases = [make_case("a"), make_case("b")]
+    verdicts = run_cases(cases, toolkit=kit)
+    assert {v.status for v in verdicts} == {"error"} and len(verdicts) == 6
+    assert "the oracle (sympy) at exact raised RuntimeError: no sympy" in verdicts[0].message
+
+
+def test_an_error_covered_by_xfail_is_an_xfail():
+    case = make_case(xfail=Marker("known", backends=("engine",)))
+    kit = toolkit(FakeNumeric("engine", crash=ValueError("x")), FakeNumeric("torch"))
+    statuses = {(v.backend, v.dtype): v.status for v in run_case(case, toolkit=kit)}
+    assert statuses[("engine", "float64")] == "xfail"
+    assert statuses[("torch", "float64")] == "pass"
+
+
+def test_the_time_limit_stops_a_hanging_oracle_and_the_next_case_runs():
+    slow = FakeOracle(sleep=5.0)
+    kit = toolkit(FakeNumeric("engine"), oracle=slow)
+    verdicts = run_case(make_case("hang"), timeout=0.2, toolkit=kit)
+    assert {v.status for v in verdicts} == {"error"}
+    assert "ran longer than the time limit of 0.2 s" in verdicts[0].message
+    assert "--timeout" in verdicts[0].message
+    slow.sleep = 0.0
+    assert {v.status for v in run_case(make_case("next"), timeout=0.2, toolkit=kit)} == {"pass"}
+
+
+def test_time_limit_restores_the_previous_alarm_handler():
+    import signal
+    before = signal.getsignal(signal.SIGALRM)
+    with time_limit(10):
+        pass
+    assert signal.getsignal(signal.SIGALRM) is before
+    with pytest.raises(CaseTimeout):
+        with time_limit(0.05):
+            while True:
+                pass
+
+
+def test_oracle_runs_once_when_rounding_changes_nothing():
+    oracle = FakeOracle()
+    run_case(make_case(values=(1, 2)), toolkit=toolkit(FakeNumeric("engine"), oracle=oracle))
+    assert oracle.calls == [("exact", None)]
+
+
+def test_oracle_runs_per_rounding_when_it_matters():
+    oracle = FakeOracle()
+    outcome = run_case_detailed(make_case(values=("0.1", 2)),
+                                toolkit=toolkit(FakeNumeric("engine"), oracle=oracle))
+    assert sorted(oracle.calls) == [("exact", None), ("float32", None), ("float64", None)]
+    # each backend is judged at its own rounded inputs: no error from the rounding itself
+    assert {v.status for v in outcome.verdicts} == {"pass"}
+
+
+def test_run_cases_reports_progress_and_verdicts_pickle():
+    seen = []
+    kit = toolkit(FakeNumeric("engine"))
+    verdicts = run_cases([make_case("a"), make_case("b")], on_start=lambda c: seen.append(c.name),
+                         on_verdicts=lambda c, v: seen.append(len(v)), toolkit=kit)
+    assert seen == ["a", 3, "b", 3]
+    assert pickle.loads(pickle.dumps(verdicts)) == verdicts
+    assert pickle.loads(pickle.dumps(make_case())).name == "c"
+
+
+def test_summary_counts_and_line():
+    kit = toolkit(FakeNumeric("engine", offset=1.0), FakeNumeric("torch"))
+    summary = summarize(run_case(make_case(), toolkit=kit))
+    assert (summary.passed, summary.failed, summary.errors) == (3, 2, 0)
+    assert not summary.ok
+    assert summary.line(1.5) == "3 passed, 2 failed, 0 errors, 0 skipped, 0 xfailed in 1.50 s"
