@@ -7,3 +7,7 @@ def is_available() -> bool:
 
 def device_count() -> int:
     return 0
+
+
+class CudaUnavailableError(RuntimeError, AssertionError):
+    """Raised by `.cuda()`: a RuntimeError, and an AssertionError as CPU-only torch raises."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from verifier.engine.grad_mode import GRAD_ENABLED
-from verifier.engine.graph import Node, _is_saved
-from verifier.engine.tensor import Tensor, edge_of
+from verifier.engine.graph import AccumulateGrad, Node, _is_saved
+from verifier.engine.tensor import Tensor
 
 _ndarray = np.ndarray
+_new_tensor = Tensor.__new__
 
 
 def apply(op, args, params):
@@ -24,33 +25,53 @@ def apply(op, args, params):
         raise RuntimeError(_shape_message(op, arrays, exc)) from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
-    result = Tensor.__new__(Tensor)
+    result = _new_tensor(Tensor)
     result._array = out
-    result.grad = None
+    result._grad = None
     result._version = [0]
     result._retains_grad = False
     result._accumulator = None
+    result._base = None
+    result.requires_grad = False
+    result.grad_fn = None
     if GRAD_ENABLED[0]:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
+                _record(op, params, args, result)
                 break
-        else:
-            result.requires_grad = False
-            result.grad_fn = None
-            return result
-        if not out.dtype.kind == "f":
-            raise RuntimeError(f"{op.name}: only floating point outputs can require gradients, "
-                               f"got {out.dtype}")
-        edges = [edge_of(a) if isinstance(a, Tensor) else None for a in args]
-        result.grad_fn = Node(op, params, args, edges)
-        result.requires_grad = True
-    else:
-        result.requires_grad = False
-        result.grad_fn = None
-    if op.extra.get("view") and out.base is not None and arrays and isinstance(args[0], Tensor):
+    if op.extra.get("view") and out.base is not None and isinstance(args[0], Tensor):
         # A view shares storage, so it shares the version counter (as in torch).
-        result._version = args[0]._version
+        source = args[0]
+        result._version = source._version
+        result._base = source._base if source._base is not None else source
     return result
+
+
+def _record(op, params, args, result) -> None:
+    """Attach the node that will run `op`'s VJP to `result`."""
+    if result._array.dtype.kind != "f":
+        raise RuntimeError(f"{op.name}: only floating point outputs can require gradients, "
+                           f"got {result._array.dtype}")
+    edges = []
+    shapes = []
+    dtypes = []
+    for a in args:
+        if isinstance(a, Tensor):
+            array = a._array
+            shapes.append(array.shape)
+            dtypes.append(array.dtype)
+            edge = a.grad_fn
+            if edge is None and a.requires_grad:
+                edge = a._accumulator
+                if edge is None:
+                    edge = a._accumulator = AccumulateGrad(a)
+            edges.append(edge)
+        else:
+            shapes.append(None)
+            dtypes.append(None)
+            edges.append(None)
+    result.grad_fn = Node(op, params, args, edges, shapes, dtypes)
+    result.requires_grad = True
 
 
 def apply_inplace(op, target: Tensor, others, params) -> Tensor:
@@ -61,23 +82,21 @@ def apply_inplace(op, target: Tensor, others, params) -> Tensor:
     """
     recording = GRAD_ENABLED[0] and (
         target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others))
-    if recording and target.requires_grad and target.grad_fn is None:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation. "
-            "Either wrap the update in `with torch.no_grad():` or work on a copy "
-            "(x = x.clone()) that is not a leaf.")
     source = target
     if recording:
+        _check_inplace_allowed(target, op)
         full = (target,) + tuple(others)
         source = target._shadow(copy=_is_saved(op, 0, full))
     result = apply(op, (source,) + tuple(others), params)
     if result._array.shape != target._array.shape:
         raise RuntimeError(
             f"output with shape {list(target._array.shape)} doesn't match the broadcast shape "
-            f"{list(result._array.shape)} of the in-place operation {op.name}_")
+            f"{list(result._array.shape)} of the in-place operation {op.name}_; use the "
+            f"out-of-place form (x = x.{op.name}(...)) to get the broadcast shape")
     if not np.can_cast(result._array.dtype, target._array.dtype, casting="same_kind"):
-        raise RuntimeError(f"result type {result._array.dtype} can't be cast to the desired output "
-                           f"type {target._array.dtype}")
+        raise RuntimeError(f"result type {_type_name(result._array.dtype)} can't be cast to the "
+                           f"desired output type {_type_name(target._array.dtype)} of the "
+                           f"in-place {op.name}_; convert the tensor first (x = x.double())")
     np.copyto(target._array, result._array, casting="same_kind")
     target._version[0] += 1
     if result.grad_fn is not None:
@@ -86,13 +105,47 @@ def apply_inplace(op, target: Tensor, others, params) -> Tensor:
     return target
 
 
+def _check_inplace_allowed(target: Tensor, op) -> None:
+    if target.requires_grad and target.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. "
+            "Either wrap the update in `with torch.no_grad():` or work on a copy "
+            "(x = x.clone()) that is not a leaf.")
+    base = target._base
+    if base is None:
+        return
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({op.name}_). Wrap it in `with torch.no_grad():` or clone the view first.")
+    raise RuntimeError(
+        f"in-place {op.name}_ on a view (a tensor made by indexing, reshape, expand, ...) while "
+        "recording a graph is not supported by the verifier engine: the gradient of the viewed "
+        "tensor would miss the change. Clone the view first (v = v.clone()) or build the result "
+        "out of place (torch.where, torch.cat).")
+
+
+def _type_name(dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+            "bool": "Bool", "float16": "Half"}.get(str(dtype), str(dtype))
+
+
 def _shape_message(op, arrays, exc) -> str:
     shapes = [list(np.shape(a)) for a in arrays if isinstance(a, _ndarray)]
     text = str(exc)
+    if "broadcast" in text and len(shapes) == 2:
+        a, b = shapes
+        for i in range(1, max(len(a), len(b)) + 1):
+            m = a[-i] if i <= len(a) else 1
+            n = b[-i] if i <= len(b) else 1
+            if m != n and m != 1 and n != 1:
+                dim = max(len(a), len(b)) - i
+                return (f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
+                        f"non-singleton dimension {dim}: {op.name} got shapes {a} and {b}, which "
+                        f"do not broadcast. Reshape or unsqueeze one operand so that the "
+                        f"dimensions line up.")
     if "broadcast" in text:
-        return (f"{op.name}: the shapes {' and '.join(map(str, shapes))} do not broadcast: "
-                f"the size of tensor a must match the size of tensor b at each non-singleton "
-                f"dimension. Reshape or unsqueeze one operand so that the dimensions line up.")
+        return (f"{op.name}: the shapes {' and '.join(map(str, shapes))} do not broadcast: each "
+                f"dimension must match or be 1. Reshape or unsqueeze the operands so that the "
+                f"dimensions line up.")
     return f"{op.name}: {text} (input shapes {', '.join(map(str, shapes))})"
-
-

@@ -42,6 +42,8 @@ class enable_grad(_GradMode):  # noqa: N801  torch's name
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801  torch's name
+    """Sets the mode at once (usable as a plain call), restores it on leaving a `with`."""
+
     def __init__(self, mode: bool) -> None:
         self.enabled = bool(mode)
         self._previous = GRAD_ENABLED[0]
@@ -49,3 +51,14 @@ class set_grad_enabled(_GradMode):  # noqa: N801  torch's name
 
     def __enter__(self):
         pass
+
+    def __call__(self, fn):
+        # Used as a decorator: the mode applies inside calls of fn only.
+        GRAD_ENABLED[0] = self._previous
+        enabled = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(enabled):
+                return fn(*args, **kwargs)
+        return wrapper

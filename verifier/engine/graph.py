@@ -1,22 +1,29 @@
 """Graph nodes: `Node` (one recorded operation) and `AccumulateGrad` (a leaf's sink).
 
-A node keeps what its VJP needs: the inputs it declared as saved (with the
-version each had when saved, to catch later in-place changes), its params and
-the shapes and dtypes of its inputs, so that broadcasting can be undone after
-the VJP in one place.
+A node keeps what its VJP needs: its inputs (tensors or Python scalars), the
+version each saved input had when recorded (to catch later in-place changes),
+its params, and the shapes and dtypes of its inputs, so that broadcasting is
+undone after the VJP in one place.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+_NAMES: dict = {}
+_SAVES: dict = {}
+
 
 def node_name(op) -> str:
-    custom = op.extra.get("node_name")
-    if custom:
-        return custom
-    camel = "".join(part[:1].upper() + part[1:] for part in op.name.split("_"))
-    return f"{camel}Backward0"
+    """torch's node names: `mul` -> `MulBackward0`, `log_softmax` -> `LogSoftmaxBackward0`."""
+    name = _NAMES.get(op.name)
+    if name is None:
+        name = op.extra.get("node_name")
+        if not name:
+            camel = "".join(part[:1].upper() + part[1:] for part in op.name.split("_"))
+            name = f"{camel}Backward0"
+        _NAMES[op.name] = name
+    return name
 
 
 class AccumulateGrad:
@@ -36,25 +43,23 @@ class AccumulateGrad:
 
 
 class Node:
-    """One recorded operation: `grad_fn` of the tensors it produced."""
+    """One recorded operation: `grad_fn` of the tensor it produced."""
 
-    __slots__ = ("op", "params", "inputs", "saved", "versions", "edges", "shapes",
+    __slots__ = ("op", "params", "inputs", "versions", "edges", "shapes",
                  "dtypes", "freed", "retained", "__weakref__")
 
-    def __init__(self, op, params, inputs, edges) -> None:
+    def __init__(self, op, params, inputs, edges, shapes, dtypes) -> None:
         self.op = op
         self.params = params
         # The input tensors (or Python scalars), kept for the VJP.
         self.inputs = inputs
         self.edges = edges
-        self.shapes = [a._array.shape if hasattr(a, "_array") else None for a in inputs]
-        self.dtypes = [a._array.dtype if hasattr(a, "_array") else None for a in inputs]
-        # (counter, version) per saved tensor input, to detect in-place changes.
-        self.versions = tuple(
-            (i, a._version, a._version[0])
-            for i, a in enumerate(inputs)
-            if hasattr(a, "_version") and _is_saved(op, i, inputs)
-        )
+        self.shapes = shapes
+        self.dtypes = dtypes
+        # (index, counter, version) per saved tensor input, to detect in-place changes.
+        saved = saved_indices(op, inputs)
+        self.versions = tuple((i, inputs[i]._version, inputs[i]._version[0]) for i in saved) \
+            if saved else ()
         self.freed = False
         self.retained = None
 
@@ -80,35 +85,49 @@ class Node:
                 "if you need to access saved tensors after calling backward.")
         for index, counter, version in self.versions:
             if counter[0] != version:
-                tensor = self.inputs[index]
-                kind = "torch.DoubleTensor" if tensor._array.dtype == np.float64 else "torch.FloatTensor"
-                shape = list(tensor._array.shape)
-                producer = f"output 0 of {self.name()}"
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{kind} {shape}], which is input {index} of {producer}, "
-                    f"is at version {counter[0]}; expected version {version} instead. Hint: the "
-                    "operation that produced it saved it for backward; do the in-place operation "
-                    "on a copy (x = x.clone()) or make it out-of-place (x = x + y instead of x += y).")
+                raise RuntimeError(_modified_message(self, self.inputs[index], counter[0], version))
 
     def free(self) -> None:
         """Drop saved tensors (after a backward without retain_graph)."""
         if self.versions:
             self.freed = True
-            self.inputs = tuple(None if _is_saved(self.op, i, self.inputs) else a
-                                for i, a in enumerate(self.inputs))
+            inputs = list(self.inputs)
+            for index, _, _ in self.versions:
+                inputs[index] = None
+            self.inputs = tuple(inputs)
 
 
-def _is_saved(op, index, inputs) -> bool:
-    """Whether the VJP reads input `index` (declared by the op's `saves`).
+def _modified_message(node: Node, tensor, found: int, expected: int) -> str:
+    kind = "torch.DoubleTensor" if tensor._array.dtype == np.float64 else "torch.FloatTensor"
+    which = f", which is output 0 of {tensor.grad_fn.name()}" if tensor.grad_fn is not None else ""
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{kind} {list(tensor._array.shape)}]{which}, is at version {found}; "
+        f"expected version {expected} instead. {node.name()} saved it for backward; do the "
+        "in-place operation on a copy (x = x.clone()) or make it out-of-place "
+        "(x = x + y instead of x += y).")
+
+
+def saved_indices(op, inputs) -> tuple:
+    """The tensor inputs the VJP reads (declared by the op's `saves`).
 
     saves: None (every input), a tuple of indices, or "cross": an input is read
     only for the gradient of another input, so it is saved only when some
     other input requires grad (mul: d(a*b)/da = b).
     """
-    saves = op.extra.get("saves")
+    saves = _SAVES.get(op.name, _SAVES)
+    if saves is _SAVES:
+        saves = _SAVES[op.name] = op.extra.get("saves")
+    if saves == ():
+        return ()
     if saves is None:
-        return True
+        return tuple(i for i, a in enumerate(inputs) if hasattr(a, "_version"))
     if saves == "cross":
-        return any(getattr(a, "requires_grad", False) for j, a in enumerate(inputs) if j != index)
-    return index in saves
+        flags = [getattr(a, "requires_grad", False) for a in inputs]
+        return tuple(i for i, a in enumerate(inputs) if hasattr(a, "_version")
+                     and any(f for j, f in enumerate(flags) if j != i))
+    return tuple(i for i in saves if i < len(inputs) and hasattr(inputs[i], "_version"))
+
+
+def _is_saved(op, index, inputs) -> bool:
+    return index in saved_indices(op, inputs)

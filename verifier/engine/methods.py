@@ -2,43 +2,47 @@
 
 Binary operators take the fast path (`apply` with the op object bound once);
 methods come from every registry entry with `method=True`, and the in-place
-`op_` methods from `INPLACE`.
+`op_` methods from `INPLACE`.  Comparisons, `all`/`any` and index assignment
+are not differentiable, so they work on the arrays directly (as in torch,
+their results never require grad).
 """
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from verifier.engine.function import apply, apply_inplace
 from verifier.engine.functional import FUNCTIONS
-from verifier.engine.tensor import Tensor
+from verifier.engine.grad_mode import GRAD_ENABLED
+from verifier.engine.tensor import Tensor, _detached
 from verifier.ops.registry import all_ops
 
 OPS = all_ops()
-_ADD, _SUB, _MUL, _DIV, _POW = (OPS[n] for n in ("add", "sub", "mul", "div", "pow"))
-_MATMUL, _NEG, _INDEX = OPS["matmul"], OPS["neg"], OPS["index"]
+_NEG, _INDEX = OPS["neg"], OPS["index"]
 _EMPTY: dict = {}
 
 
+# --- arithmetic operators ---------------------------------------------------
 def _binary(op):
     def forward(self, other):
         return apply(op, (self, other), _EMPTY)
 
     def reflected(self, other):
         return apply(op, (other, self), _EMPTY)
-    return forward, reflected
 
-
-def _inplace_operator(op):
-    def method(self, other):
+    def inplace(self, other):
         return apply_inplace(op, self, (other,), _EMPTY)
-    return method
+    return forward, reflected, inplace
 
 
-for _name, _op in (("add", _ADD), ("sub", _SUB), ("mul", _MUL), ("truediv", _DIV),
-                   ("pow", _POW), ("matmul", _MATMUL)):
-    _fwd, _refl = _binary(_op)
+for _name, _op_name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
+                        ("pow", "pow"), ("matmul", "matmul")):
+    _fwd, _refl, _inpl = _binary(OPS[_op_name])
     setattr(Tensor, f"__{_name}__", _fwd)
     setattr(Tensor, f"__r{_name}__", _refl)
-    setattr(Tensor, f"__i{_name}__", _inplace_operator(_op))
+    setattr(Tensor, f"__i{_name}__", _inpl)
 
 Tensor.__div__ = Tensor.__truediv__
 Tensor.__neg__ = lambda self: apply(_NEG, (self,), _EMPTY)
@@ -46,55 +50,72 @@ Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: FUNCTIONS["abs"](self)
 
 
-def _compare(ufunc_name):
-    import numpy as np
-    ufunc = getattr(np, ufunc_name)
-
+# --- comparisons: bool tensors, outside the graph ------------------------------
+def _compare(ufunc):
     def method(self, other):
-        # Comparisons give bool tensors outside the graph, as in torch.
-        other_array = other._array if isinstance(other, Tensor) else other
-        from verifier.engine.tensor import wrap
-        return wrap(np.asarray(ufunc(self._array, other_array)))
+        if isinstance(other, Tensor):
+            other = other._array
+        elif not isinstance(other, (numbers.Number, np.ndarray, np.generic, list, tuple)):
+            return NotImplemented  # x == None is False, as for any Python object
+        try:
+            return _detached(np.asarray(ufunc(self._array, other)))
+        except ValueError:
+            raise RuntimeError(f"The shapes {list(self._array.shape)} and "
+                               f"{list(np.shape(other))} of a comparison do not broadcast: each "
+                               "dimension must match or be 1") from None
     return method
 
 
-for _dunder, _ufunc in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
-                        ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")):
+for _dunder, _ufunc in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+                        ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
     setattr(Tensor, f"__{_dunder}__", _compare(_ufunc))
 
 
+def _all(self, dim=None, keepdim=False):
+    return _detached(np.asarray(np.all(self._array, axis=dim, keepdims=keepdim)))
+
+
+def _any(self, dim=None, keepdim=False):
+    return _detached(np.asarray(np.any(self._array, axis=dim, keepdims=keepdim)))
+
+
+Tensor.all = _all
+Tensor.any = _any
+
+
+# --- indexing ------------------------------------------------------------
 def _getitem(self, index):
     return apply(_INDEX, (self,), {"index": _numpy_index(index)})
 
 
 def _numpy_index(index):
-    """Convert tensors inside an index to arrays (bool masks and integer lists)."""
+    """Tensors inside an index become arrays (bool masks and integer lists)."""
     if isinstance(index, Tensor):
         return index._array
     if isinstance(index, tuple):
         return tuple(_numpy_index(i) for i in index)
     if isinstance(index, list):
-        import numpy as np
         return np.asarray([i._array if isinstance(i, Tensor) else i for i in index])
     return index
 
 
-Tensor.__getitem__ = _getitem
-
-
 def _setitem(self, index, value):
-    from verifier.engine.grad_mode import GRAD_ENABLED
     if GRAD_ENABLED[0] and (self.requires_grad or getattr(value, "requires_grad", False)):
-        raise RuntimeError("index assignment into a tensor that requires grad is not supported by "
-                           "the verifier engine; build the tensor with cat/stack/where instead, "
-                           "or assign under no_grad()")
+        if self.requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation (index assignment). Wrap it in `with torch.no_grad():`.")
+        raise RuntimeError("index assignment (x[i] = v) while recording a graph is not supported "
+                           "by the verifier engine; build the tensor out of place with "
+                           "torch.cat, torch.stack or torch.where, or assign under torch.no_grad()")
     self._array[_numpy_index(index)] = value._array if isinstance(value, Tensor) else value
     self._version[0] += 1
 
 
+Tensor.__getitem__ = _getitem
 Tensor.__setitem__ = _setitem
 
 
+# --- methods from the registry ----------------------------------------------
 def _method(function, varargs_param):
     if varargs_param:
         # x.reshape(2, 3) as well as x.reshape((2, 3)), as torch allows.
@@ -111,10 +132,11 @@ def _method(function, varargs_param):
 
 
 for _name, _op in OPS.items():
-    if _op.method and not _op.variadic and not hasattr(Tensor, _name):
+    if _op.method and not _op.variadic and _op.kind != "meta" and not hasattr(Tensor, _name):
         setattr(Tensor, _name, _method(FUNCTIONS[_name], _op.extra.get("varargs")))
 
 
+# --- in-place methods ----------------------------------------------------------
 def _inplace_method(op):
     def method(self, *args, **kwargs):
         _, params = op.bind((self,) + args, dict(kwargs))
@@ -124,6 +146,7 @@ def _inplace_method(op):
     return method
 
 
+# torch's in-place twins of registered functions (x.add_(y), x.clamp_(0, 1), ...).
 INPLACE = ("add", "sub", "mul", "div", "pow", "clamp", "abs", "exp", "neg", "sqrt", "relu",
            "sigmoid", "tanh", "log", "sin", "cos")
 for _name in INPLACE:
@@ -131,44 +154,65 @@ for _name in INPLACE:
         setattr(Tensor, _name + "_", _inplace_method(OPS[_name]))
 
 
+def _records(*tensors) -> bool:
+    return GRAD_ENABLED[0] and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+
+
 def _copy_(self, src, non_blocking=False):
-    return apply_inplace(OPS["copy_from"], self, (src,), _EMPTY) if "copy_from" in OPS else \
-        _copy_without_graph(self, src)
+    """x.copy_(src): src broadcast to x's shape and cast to x's dtype; gradient flows to src."""
+    if _records(self, src):
+        return apply_inplace(OPS["copy_from"], self, (src,), _EMPTY)
+    source = src._array if isinstance(src, Tensor) else src
+    try:
+        np.copyto(self._array, source, casting="unsafe")
+    except ValueError:
+        raise RuntimeError(f"copy_: the source of shape {list(np.shape(source))} does not "
+                           f"broadcast to the destination's shape {list(self._array.shape)}") \
+            from None
+    self._version[0] += 1
+    return self
 
 
-def _copy_without_graph(self, src):
-    import numpy as np
-    np.copyto(self._array, src._array if isinstance(src, Tensor) else src, casting="unsafe")
+def _fill_(self, value):
+    """x.fill_(v): every element becomes v; no gradient reaches x's previous value."""
+    if _records(self, value):
+        return apply_inplace(OPS["fill_value"], self, (), {"value": value})
+    self._array.fill(value.item() if isinstance(value, Tensor) else value)
     self._version[0] += 1
     return self
 
 
 def _zero_(self):
-    return self.fill_(0)
-
-
-def _fill_(self, value):
-    if "fill_value" in OPS:
-        return apply_inplace(OPS["fill_value"], self, (), {"value": value})
-    return _copy_without_graph(self, value)
+    return _fill_(self, 0)
 
 
 def _t_(self):
+    """x.t_(): transpose a tensor of at most 2 dims in place (its history follows)."""
     if self._array.ndim > 2:
-        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self._array.ndim}D")
-    if self.requires_grad and self.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    result = FUNCTIONS["t"](self) if "t" in OPS else None
-    self._array = result._array
-    self.grad_fn = result.grad_fn
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is "
+                           f"{self._array.ndim}D; use transpose(dim0, dim1) or permute(...)")
+    if _records(self):
+        if self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation. Wrap t_() in `with torch.no_grad():` or use x.t().")
+        result = FUNCTIONS["t"](self)
+        self._array = result._array
+        self.grad_fn = result.grad_fn
+    else:
+        self._array = self._array.T
+    # Nodes that saved this tensor must notice that it changed.
     self._version[0] += 1
     return self
+
+
+def _reversed_dims(self):
+    """x.T: every dim reversed (torch: the transpose of a matrix)."""
+    return FUNCTIONS["permute"](self, tuple(reversed(range(self._array.ndim))))
 
 
 Tensor.copy_ = _copy_
 Tensor.zero_ = _zero_
 Tensor.fill_ = _fill_
 Tensor.t_ = _t_
-Tensor.T = property(lambda self: FUNCTIONS["permute"](self, tuple(reversed(range(self._array.ndim))))
-                    if "permute" in OPS else None)
+Tensor.T = property(_reversed_dims)
 Tensor.mT = property(lambda self: FUNCTIONS["transpose"](self, -2, -1))

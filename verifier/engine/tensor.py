@@ -25,23 +25,35 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_array", "requires_grad", "grad", "grad_fn", "_version",
-                 "_retains_grad", "_accumulator", "__weakref__")
+    # `_base`: the tensor whose storage a view shares (None for a non-view).
+    __slots__ = ("_array", "requires_grad", "_grad", "grad_fn", "_version",
+                 "_retains_grad", "_accumulator", "_base", "__weakref__")
 
     # Tensors compare elementwise, so they hash by identity (as torch's do).
     __hash__ = object.__hash__
     # numpy must defer to our reflected operators (array * tensor -> Tensor).
     __array_priority__ = 1000
 
-    def __init__(self, data=(), *, dtype=None, requires_grad: bool = False) -> None:
-        # torch.Tensor(list) makes a tensor of the default floating dtype.
-        self._array = np.array(data, dtype=dtypes.to_numpy(dtype))
-        self.requires_grad = bool(requires_grad)
-        self.grad = None
+    def __init__(self, *data, dtype=None, requires_grad: bool = False) -> None:
+        # torch.Tensor(list) copies the list into the default floating dtype;
+        # torch.Tensor(2, 3) makes a 2x3 tensor (uninitialized in torch, zeros here).
+        if len(data) == 1 and not isinstance(data[0], int):
+            source = data[0]._array if isinstance(data[0], Tensor) else data[0]
+            array = np.array(source, dtype=dtypes.to_numpy(dtype))
+        elif all(isinstance(n, int) for n in data):
+            array = np.zeros(data, dtype=dtypes.to_numpy(dtype))
+        else:
+            raise TypeError(f"Tensor() takes a list of numbers or sizes (ints), got {data!r}")
+        self._array = array
+        self.requires_grad = False
+        self._grad = None
         self.grad_fn = None
         self._version = [0]
         self._retains_grad = False
         self._accumulator = None
+        self._base = None
+        if requires_grad:
+            self.requires_grad_(True)
 
     # --- state --------------------------------------------------------------
     @property
@@ -87,13 +99,43 @@ class Tensor:
     nelement = numel
 
     @property
+    def grad(self):
+        """The accumulated gradient of a leaf (or of a non-leaf after `retain_grad()`)."""
+        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+                "access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._array.shape != self._array.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: the tensor has "
+                                   f"shape {list(self._array.shape)}, the grad "
+                                   f"{list(value._array.shape)}")
+        self._grad = value
+
+    @property
     def data(self) -> "Tensor":
-        """A tensor sharing storage, outside the graph (torch's `.data`)."""
-        return _detached(self._array, self._array.dtype)
+        """A tensor sharing storage, outside the graph and outside version tracking.
+
+        As torch's `.data`: in-place changes made through it are not seen by
+        autograd (use `detach()` to have them caught).
+        """
+        return _detached(self._array, None)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
-        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._array = value._array
 
     def item(self):
         if self._array.size != 1:
@@ -114,11 +156,13 @@ class Tensor:
         return np.asarray(self.numpy(), dtype=dtype)
 
     def detach(self) -> "Tensor":
-        out = _detached(self._array, self._array.dtype)
+        out = _detached(self._array, None)
         out._version = self._version  # same storage, same counter
         return out
 
     def detach_(self) -> "Tensor":
+        if self._base is not None and self._base.requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -190,8 +234,11 @@ class Tensor:
         return self
 
     def cuda(self, *args, **kwargs) -> "Tensor":
-        raise RuntimeError("the verifier engine runs on numpy (CPU) only: engine.cuda.is_available() "
-                           "is False. Use the torch backend to run on CUDA.")
+        from verifier.engine.cuda import CudaUnavailableError
+        raise CudaUnavailableError(
+            "the verifier engine computes with numpy on the CPU, so CUDA is not available "
+            "(engine.cuda.is_available() is False). Guard the call with "
+            "`if torch.cuda.is_available():`, or run the case on the torch backend for CUDA.")
 
     def contiguous(self) -> "Tensor":
         return self
@@ -230,17 +277,23 @@ class Tensor:
     def __repr__(self) -> str:
         return _format(self)
 
+    def __format__(self, spec: str) -> str:
+        if self._array.ndim == 0 and spec:
+            return format(self._array.item(), spec)
+        return repr(self)
+
     # --- in-place support ----------------------------------------------------
     def _shadow(self, copy: bool) -> "Tensor":
         """A stand-in for this tensor's current value and graph position."""
         shadow = Tensor.__new__(Tensor)
         shadow._array = self._array.copy() if copy else self._array
         shadow.requires_grad = self.requires_grad
-        shadow.grad = None
+        shadow._grad = None
         shadow.grad_fn = self.grad_fn
         shadow._version = [0] if copy else self._version
         shadow._retains_grad = False
         shadow._accumulator = self._accumulator
+        shadow._base = self._base
         return shadow
 
 
@@ -262,27 +315,28 @@ def wrap(value, dtype=None) -> Tensor:
     return _detached(np.asarray(value, dtype=dtype), None)
 
 
-def _detached(array: np.ndarray, _dtype) -> Tensor:
+def _detached(array: np.ndarray, _dtype=None) -> Tensor:
+    """A tensor over `array` (no copy) outside any graph, with a fresh version counter."""
     out = Tensor.__new__(Tensor)
     out._array = array
     out.requires_grad = False
-    out.grad = None
+    out._grad = None
     out.grad_fn = None
     out._version = [0]
     out._retains_grad = False
     out._accumulator = None
+    out._base = None
     return out
 
 
 def _format(t: Tensor) -> str:
+    from verifier.engine.printing import tensor_repr
     a = t._array
-    body = np.array2string(a, separator=", ", prefix="tensor(", precision=4,
-                           floatmode="maxprec_equal" if a.dtype.kind == "f" else "maxprec")
-    extras = []
-    if a.dtype.kind == "f" and a.dtype != np.float32:
-        extras.append(f"dtype={t.dtype!r}")
+    suffixes = []
+    if a.dtype not in (dtypes.get_default_dtype().numpy, np.int64, np.bool_):
+        suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
-        extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        suffixes.append("requires_grad=True")
+    return tensor_repr(a, suffixes)
