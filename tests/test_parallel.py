@@ -18,7 +18,7 @@ class FakeCase:
     sleep: float = 0.0
 
 
-def fake_run_case(case, backends, dtypes, timeout):
+def fake_run_case(case, backends, dtypes, timeout, toolkit=None):
     """Deterministic rows per case; a sleep makes later cases finish first."""
     time.sleep(case.sleep)
     return [Verdict(case=case.name, file=case.file, backend=b, dtype=d, status="pass",
@@ -26,15 +26,15 @@ def fake_run_case(case, backends, dtypes, timeout):
             for b in (backends or ["engine", "torch"]) for d in (dtypes or ["float64"])]
 
 
-def pid_run_case(case, backends, dtypes, timeout):
+def pid_run_case(case, backends, dtypes, timeout, toolkit=None):
     return [Verdict(case=case.name, file=case.file, backend="engine", dtype="float64",
                     status="pass", message=str(os.getpid()))]
 
 
-def crashing_run_case(case, backends, dtypes, timeout):
+def crashing_run_case(case, backends, dtypes, timeout, toolkit=None):
     if case.name == "crash":
         os._exit(3)  # as a segfault in native code would: no exception, the process is gone
-    return fake_run_case(case, backends, dtypes, timeout)
+    return fake_run_case(case, backends, dtypes, timeout, toolkit)
 
 
 def test_chunks_cover_every_index_once_in_order():

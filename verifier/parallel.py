@@ -23,11 +23,14 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from verifier.cases.model import Case
-from verifier.runner.timeout import DEFAULT_TIMEOUT
 from verifier.verdict import Verdict
+
+if TYPE_CHECKING:  # the runner and the case model import numpy: not for `verifier --help`
+    from verifier.cases.model import Case
+
+_RUNNER_DEFAULT = object()  # the runner's own time limit (DEFAULT_TIMEOUT)
 
 # What the fork server imports before forking workers (an import error is ignored there).
 PRELOAD = ("numpy", "sympy", "mpmath", "torch", "verifier.runner", "verifier.backends.available")
@@ -55,9 +58,9 @@ def chunked(n_items: int, workers: int) -> list[range]:
     return [range(i, min(i + size, n_items)) for i in range(0, n_items, size)]
 
 
-def _run_chunk(cases: list[Case], backends, dtypes, timeout, run_case) -> list[list[Verdict]]:
+def _run_chunk(cases: list[Case], backends, dtypes, timeout, run_case, toolkit) -> list[list[Verdict]]:
     """In a worker: the verdicts of each case of the chunk, in the chunk's order."""
-    return [run_case(case, backends, dtypes, timeout) for case in cases]
+    return [run_case(case, backends, dtypes, timeout, toolkit) for case in cases]
 
 
 def _real_run_case():
@@ -67,23 +70,27 @@ def _real_run_case():
 
 def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
                        dtypes: list[str] | None = None, workers: int | None = None,
-                       on_verdicts: Callable | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-                       run_case: Callable | None = None) -> list[Verdict]:
+                       on_verdicts: Callable | None = None, timeout=_RUNNER_DEFAULT,
+                       run_case: Callable | None = None, toolkit=None) -> list[Verdict]:
     """Run `cases` in `workers` processes (default: default_workers()); verdicts in case order.
 
     `on_verdicts(case, verdicts)` is called in the parent as each case's verdicts
     arrive (completion order: for progress bars). `run_case(case, backends, dtypes,
-    timeout)` must be a module-level function (it is pickled by reference);
-    it defaults to the runner's. With one worker, or one case, nothing is forked.
+    timeout, toolkit)` must be a module-level function (it is pickled by reference);
+    it defaults to the runner's; `toolkit` (None: the real one) must be picklable.
+    With one worker, or one case, nothing is forked.
     """
     run_case = run_case or _real_run_case()
+    if timeout is _RUNNER_DEFAULT:
+        from verifier.runner import DEFAULT_TIMEOUT
+        timeout = DEFAULT_TIMEOUT
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}; omit it to use every CPU "
                          f"({default_workers()} here)")
     chunks = chunked(len(cases), workers)
     if workers == 1 or len(chunks) <= 1:
-        return _run_serially(cases, backends, dtypes, timeout, run_case, on_verdicts)
+        return _run_serially(cases, backends, dtypes, timeout, run_case, toolkit, on_verdicts)
 
     context = multiprocessing.get_context(start_method())
     if context.get_start_method() == "forkserver":
@@ -92,7 +99,7 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
     executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
     try:
         futures = {executor.submit(_run_chunk, [cases[i] for i in chunk], backends, dtypes,
-                                   timeout, run_case): chunk for chunk in chunks}
+                                   timeout, run_case, toolkit): chunk for chunk in chunks}
         for future in as_completed(futures):
             chunk = futures[future]
             try:
@@ -110,10 +117,10 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
     return [v for verdicts in results for v in verdicts]
 
 
-def _run_serially(cases, backends, dtypes, timeout, run_case, on_verdicts) -> list[Verdict]:
+def _run_serially(cases, backends, dtypes, timeout, run_case, toolkit, on_verdicts) -> list[Verdict]:
     out: list[Verdict] = []
     for case in cases:
-        verdicts = run_case(case, backends, dtypes, timeout)
+        verdicts = run_case(case, backends, dtypes, timeout, toolkit)
         out.extend(verdicts)
         if on_verdicts is not None:
             on_verdicts(case, verdicts)

@@ -14,6 +14,7 @@ from verifier.cli.common import (
     print_problems,
 )
 from verifier.cli.selection import SelectionError, select_cases
+from verifier.gate import options as gate_options
 
 DTYPES = ("float64", "float32")
 
@@ -41,6 +42,7 @@ def add_arguments(parser) -> None:
                         help="also detail xfail, xpass and diverged rows")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar, even on a terminal")
+    gate_options.add_arguments(parser)  # --workers, --baseline, --update-baseline
 
 
 def check_backends(requested: list[str] | None, err) -> tuple[dict | None, int]:
@@ -64,6 +66,8 @@ def timeout_of(args) -> float | None:
 def execute(args) -> int:
     out, err = sys.stdout, sys.stderr
     started = time.perf_counter()
+    if gate_options.check_arguments(args, err):
+        return EXIT_INVALID
     loaded = load(args.paths)
     print_problems(loaded.problems, err)
     try:
@@ -81,12 +85,12 @@ def execute(args) -> int:
         return status
 
     from verifier.report.progress import Progress
-    from verifier.runner import run_cases, summarize
+    from verifier.runner import summarize
 
     progress = Progress(len(cases), stream=err, enabled=False if args.no_progress else None)
     try:
-        verdicts = run_cases(cases, args.backend, args.dtype, on_verdicts=progress.finish,
-                             timeout=timeout_of(args), on_start=progress.start, toolkit=toolkit)
+        verdicts = gate_options.run_verdicts(cases, args, progress.finish, progress.start,
+                                             timeout_of(args), toolkit)
     finally:
         progress.close()
     seconds = time.perf_counter() - started
@@ -98,7 +102,7 @@ def execute(args) -> int:
     if args.junit_xml:
         from verifier.report.junit import write_junit
         write_junit(args.junit_xml, verdicts, loaded.problems, seconds)
-    return exit_status(loaded.problems, summary)
+    return gate_options.gate(args, verdicts, exit_status(loaded.problems, summary), out, err)
 
 
 def _print_report(out, verdicts, cases, loaded, summary, seconds, args) -> None:
