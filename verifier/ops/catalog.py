@@ -1,8 +1,13 @@
 """Imports every module of registry entries; each registers its ops on import."""
 
-from verifier.ops import arithmetic  # noqa: F401
-from verifier.ops import elementwise  # noqa: F401
-from verifier.ops import reductions  # noqa: F401
-from verifier.ops import shape  # noqa: F401
-from verifier.ops import indexing  # noqa: F401
-from verifier.ops import linalg  # noqa: F401
+from verifier.ops import (
+    arithmetic,  # noqa: F401
+    copies,  # noqa: F401
+    elementwise,  # noqa: F401
+    indexing,  # noqa: F401
+    linalg,  # noqa: F401
+    norms,  # noqa: F401
+    piecewise,  # noqa: F401
+    reductions,  # noqa: F401
+    shape,  # noqa: F401
+)

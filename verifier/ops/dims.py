@@ -7,6 +7,11 @@ def axes(dim, ndim: int):
     """torch `dim` -> numpy `axis` (a tuple, or None for every dim)."""
     if dim is None:
         return None
+    if ndim == 0:
+        # A 0-d tensor accepts dim 0 or -1 (torch), and reducing it reduces "everything".
+        for d in dim if isinstance(dim, (list, tuple)) else (dim,):
+            _one(d, 0)
+        return None
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0:
             return None  # torch: dim=[] reduces every dim

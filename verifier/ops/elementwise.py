@@ -1,34 +1,78 @@
-"""Elementwise functions of one tensor: exp (the rest of the list follows)."""
+"""Smooth elementwise functions of one tensor: exp log sin ... sigmoid erf.
+
+Each VJP is g times the derivative, written with registered ops so that it
+is itself differentiable under create_graph=True.  Rules that read the
+forward's output (`out`) say uses_out=True.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import scipy.special
 import sympy as sp
 
-from verifier.ops.registry import Op, Param, register
+from verifier.ops.registry import Domain, Op, register
 from verifier.ops.symbolic import elementwise
+from verifier.ops.sympy_functions import TorchSqrt
 
-register(Op(
-    name="exp", inputs=("input",),
-    forward=np.exp,
-    # d e^x/dx = e^x: reuse the output
-    vjp=lambda ns, g, out, x: (g * out,),
-    sympy=elementwise(sp.exp),
-    uses_out=True,
-))
+POSITIVE = Domain(low=0.1, high=3.0)
+OPEN_UNIT = Domain(low=-0.9, high=0.9)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _to_dtype(a, dtype):
-    from verifier.engine.dtypes import to_numpy
-    return a.astype(to_numpy(dtype))
+def unary(name, forward, vjp, sympy_fn, *, uses_out=False, domain=Domain(), kinks="",
+          node_name=None, doc=""):
+    extra = {"node_name": node_name} if node_name else {}
+    return register(Op(
+        name=name, inputs=("input",), forward=forward, vjp=vjp,
+        sympy=elementwise(sympy_fn), uses_out=uses_out, domain=(domain,), kinks=kinks,
+        extra=extra, doc=doc or f"torch.{name}",
+    ))
 
 
-register(Op(
-    name="to_dtype", inputs=("input",), params=(Param("dtype", None, "dtype"),),
-    forward=lambda a, dtype=None: _to_dtype(a, dtype),
-    # A cast's gradient is cast back by the engine (it matches input dtypes).
-    vjp=lambda ns, g, out, x, dtype=None: (g,),
-    sympy=lambda a, dtype=None: a,
-    method=False, in_language=False,
-    extra={"saves": (), "node_name": "ToCopyBackward0"},
-))
+def _sigmoid(x):
+    # 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) for x < 0: no overflow of e^-x.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# d e^x = e^x
+unary("exp", np.exp, lambda ns, g, out, x: (g * out,), sp.exp, uses_out=True)
+# d (e^x - 1) = e^x = out + 1
+unary("expm1", np.expm1, lambda ns, g, out, x: (g * (out + 1),), lambda a: sp.exp(a) - 1,
+      uses_out=True)
+unary("log", np.log, lambda ns, g, out, x: (g / x,), sp.log, domain=POSITIVE,
+      kinks="log(0) = -inf; log of a negative number is nan")
+unary("log1p", np.log1p, lambda ns, g, out, x: (g / (x + 1),), lambda a: sp.log(1 + a),
+      domain=POSITIVE, node_name="Log1PBackward0")
+# d sqrt(x) = 1 / (2 sqrt(x)): +inf at 0, as torch
+unary("sqrt", np.sqrt, lambda ns, g, out, x: (g / (2 * out),), TorchSqrt, uses_out=True,
+      domain=POSITIVE, kinks="sqrt'(0) = +inf (torch); sqrt of a negative number is nan")
+unary("sin", np.sin, lambda ns, g, out, x: (g * ns.cos(x),), sp.sin)
+unary("cos", np.cos, lambda ns, g, out, x: (-g * ns.sin(x),), sp.cos)
+# d tan = 1 + tan^2
+unary("tan", np.tan, lambda ns, g, out, x: (g * (1 + out * out),), sp.tan, uses_out=True,
+      domain=Domain(low=-1.2, high=1.2))
+# d asin = 1/sqrt(1 - x^2), d acos = -1/sqrt(1 - x^2), d atan = 1/(1 + x^2)
+unary("asin", np.arcsin, lambda ns, g, out, x: (g / ns.sqrt(1 - x * x),), sp.asin,
+      domain=OPEN_UNIT, kinks="infinite slope at +-1")
+unary("acos", np.arccos, lambda ns, g, out, x: (-g / ns.sqrt(1 - x * x),), sp.acos,
+      domain=OPEN_UNIT, kinks="infinite slope at +-1")
+unary("atan", np.arctan, lambda ns, g, out, x: (g / (1 + x * x),), sp.atan)
+unary("sinh", np.sinh, lambda ns, g, out, x: (g * ns.cosh(x),), sp.sinh)
+unary("cosh", np.cosh, lambda ns, g, out, x: (g * ns.sinh(x),), sp.cosh)
+# d tanh = 1 - tanh^2
+unary("tanh", np.tanh, lambda ns, g, out, x: (g * (1 - out * out),), sp.tanh, uses_out=True)
+# d sigmoid = sigmoid (1 - sigmoid)
+unary("sigmoid", _sigmoid, lambda ns, g, out, x: (g * out * (1 - out),),
+      lambda a: 1 / (1 + sp.exp(-a)), uses_out=True)
+# d erf = 2/sqrt(pi) e^(-x^2)
+unary("erf", scipy.special.erf,
+      lambda ns, g, out, x: (g * TWO_OVER_SQRT_PI * ns.exp(-(x * x)),), sp.erf)
+unary("square", np.square, lambda ns, g, out, x: (g * 2 * x,), lambda a: a * a,
+      node_name="PowBackward0")
+# d (1/x) = -1/x^2 = -out^2
+unary("reciprocal", np.reciprocal, lambda ns, g, out, x: (-g * out * out,), lambda a: 1 / a,
+      uses_out=True, domain=Domain(avoid=(0.0,), margin=0.3), kinks="x = 0 is a pole")

@@ -43,3 +43,31 @@ def exact(value):
     if isinstance(value, float):
         return sp.Rational(value)
     return value
+
+
+def elementwise3(fn):
+    ufunc = np.frompyfunc(fn, 3, 1)
+
+    def apply(a, b, c):
+        return np.asarray(ufunc(a, b, c), dtype=object)
+    return apply
+
+
+def reduce_object(a, dim, keepdim, combine):
+    """Reduce an object array over torch `dim` with combine(list of elements) -> element."""
+    from verifier.ops.dims import axes, keep_shape
+
+    a = as_object(a)
+    ax = axes(dim, a.ndim)
+    if ax is None:
+        ax = tuple(range(a.ndim))
+    kept = tuple(i for i in range(a.ndim) if i not in ax)
+    moved = np.transpose(a, kept + tuple(ax))
+    rows = moved.reshape((-1, int(np.prod([a.shape[i] for i in ax], dtype=np.int64))))
+    values = [combine(list(row)) for row in rows]
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    out = out.reshape(tuple(a.shape[i] for i in kept))
+    if keepdim:
+        out = out.reshape(keep_shape(a.shape, dim))
+    return out

@@ -1,0 +1,127 @@
+"""SymPy functions whose derivatives follow torch's conventions at kinks.
+
+The exact oracle differentiates registry expressions with `sympy.diff`, so a
+function whose SymPy derivative disagrees with torch at a kink needs its own
+class with `fdiff`.  Each class evaluates to plain SymPy as soon as its
+arguments are numbers, so values stay exact; only the symbolic form (the one
+that gets differentiated) carries the convention.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+def _all_numbers(args) -> bool:
+    return all(a.is_number for a in args)
+
+
+class TiedMax(sp.Function):
+    """max(x_1, ..., x_n); at a tie the gradient is shared evenly (torch's amax).
+
+    SymPy's Max differentiates to Heaviside(x_i - max(others)), which gives 1/2
+    to each of three tied arguments (3/2 in all); torch gives 1/3 to each.
+    """
+
+    @classmethod
+    def eval(cls, *args):
+        if len(args) == 1:
+            return args[0]
+        if _all_numbers(args):
+            return sp.Max(*args)
+        return None
+
+    def fdiff(self, argindex=1):
+        # d max/dx_i = [x_i == max] / #{j : x_j == max}
+        ties = [sp.Piecewise((1, sp.Eq(a, self)), (0, True)) for a in self.args]
+        mine = ties[argindex - 1]
+        return mine / sp.Add(*ties)
+
+    def _eval_evalf(self, prec):
+        return sp.Max(*[a.evalf(prec) for a in self.args])
+
+    def _eval_is_real(self):
+        return sp.fuzzy_and(a.is_real for a in self.args)
+
+
+def tied_min(*args):
+    """min(x) = -max(-x): the same even sharing of ties (torch's amin)."""
+    return -TiedMax(*[-a for a in args])
+
+
+class EuclideanNorm(sp.Function):
+    """sqrt(sum x_i^2) whose gradient at the zero vector is 0 (torch's norm).
+
+    Plain SymPy gives x_i / sqrt(sum x^2) = 0/0 = nan at the origin.
+    """
+
+    @classmethod
+    def eval(cls, *args):
+        if _all_numbers(args):
+            return sp.sqrt(sp.Add(*[a * a for a in args]))
+        return None
+
+    def fdiff(self, argindex=1):
+        # d|x|/dx_i = x_i / |x|, taken as 0 where |x| = 0
+        x = self.args[argindex - 1]
+        return sp.Piecewise((x / self, sp.Ne(self, 0)), (0, True))
+
+    def _eval_evalf(self, prec):
+        return sp.sqrt(sp.Add(*[a * a for a in self.args])).evalf(prec)
+
+    def _eval_is_nonnegative(self):
+        return True
+
+
+class TorchSqrt(sp.Function):
+    """sqrt(x) whose derivative at 0 is +oo (torch), not SymPy's zoo = 1/(2*0)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number:
+            return sp.sqrt(x)
+        return None
+
+    def fdiff(self, argindex=1):
+        # d sqrt(x)/dx = 1 / (2 sqrt(x)), +oo at x = 0
+        x = self.args[0]
+        return sp.Piecewise((sp.oo, sp.Eq(x, 0)), (1 / (2 * self), True))
+
+    def _eval_evalf(self, prec):
+        return sp.sqrt(self.args[0].evalf(prec))
+
+    def _eval_is_nonnegative(self):
+        if self.args[0].is_nonnegative:
+            return True
+        return None
+
+
+def relu(x):
+    # relu'(0) = 0 (torch): the x > 0 branch is strict.
+    return sp.Piecewise((x, x > 0), (0, True))
+
+
+def torch_abs(x):
+    # |x| with derivative sign(x), 0 at 0 (torch); SymPy's Abs needs a real symbol for that.
+    return sp.Piecewise((x, x > 0), (-x, x < 0), (0, True))
+
+
+def clamp(x, low=None, high=None):
+    """min(max(x, low), high); the gradient passes where low <= x <= high (torch, inclusive)."""
+    if low is None and high is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if high is None:
+        return sp.Piecewise((low, x < low), (x, True))
+    if low is None:
+        return sp.Piecewise((high, x > high), (x, True))
+    # torch with min > max gives max everywhere.
+    return sp.Piecewise((high, sp.Or(x > high, low > high)), (low, x < low), (x, True))
+
+
+def maximum(a, b):
+    # torch.maximum gives half the gradient to each argument at a tie.
+    return sp.Piecewise((a, a > b), (b, a < b), ((a + b) / 2, True))
+
+
+def minimum(a, b):
+    return sp.Piecewise((a, a < b), (b, a > b), ((a + b) / 2, True))
