@@ -71,3 +71,18 @@ def doubling_loop_case(seed_values, x_values=(0.5, -0.25, 0.75), **kw) -> Case:
 
 def expect_error(kind) -> Expect:
     return Expect(error=kind)
+
+
+def program_case(name, inputs, program, output, **kw) -> Case:
+    """A case from program text (parsed by the case language's parser)."""
+    from verifier.lang.parser import parse_program
+    parsed = parse_program(program, output, {i.name for i in inputs})
+    return Case(name=name, file="test.yaml", line=1, program=parsed,
+                inputs={i.name: i for i in inputs}, **kw)
+
+
+def expr_case(name, inputs, expr, **kw) -> Case:
+    from verifier.lang.parser import parse_expression
+    program = ir.Program(body=(), result=parse_expression(expr, {i.name for i in inputs}))
+    return Case(name=name, file="test.yaml", line=1, program=program,
+                inputs={i.name: i for i in inputs}, **kw)

@@ -17,9 +17,11 @@ from verifier.backends.numeric import TensorNamespace, classify, scalar_variable
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Interpreter, Limits
 
+DEFAULT_LIMITS = Limits()
+
 
 def run_on_module(case: Case, dtype: str, *, backend: str, module, device: str = "cpu",
-                  uses_registry_torch: bool, limits: Limits = Limits()) -> Run:
+                  uses_registry_torch: bool, limits: Limits = DEFAULT_LIMITS) -> Run:
     """Run `case` at `dtype` with `module` (torch or verifier.engine); never raises."""
     run = Run(backend=backend, dtype=dtype,
               inputs={name: inp.rounded(dtype) for name, inp in case.inputs.items()})

@@ -44,6 +44,7 @@ FIRST_ORDER_STEP = EPS ** (1 / 3)
 SECOND_ORDER_STEP = EPS ** (1 / 4)
 MAX_ELEMENTS = 256  # elements perturbed one at a time; beyond this fd is skipped
 MAX_SECONDS = 10.0  # wall time of all of one case's evaluations
+DEFAULT_LIMITS = Limits()
 
 
 class _Diverged(Exception):
@@ -54,7 +55,7 @@ class FiniteDifferences(Backend):
     name = "fd"
 
     def __init__(self, max_elements: int = MAX_ELEMENTS, max_seconds: float = MAX_SECONDS,
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.max_elements = max_elements
         self.max_seconds = max_seconds
         self.limits = limits

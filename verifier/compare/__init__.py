@@ -1,0 +1,1 @@
+"""Comparing numeric runs with the exact oracle: errors, tolerances, verdicts, blame."""
