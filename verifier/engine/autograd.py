@@ -116,30 +116,32 @@ def _roots(tensors, grads):
 
 
 def _dependencies(roots) -> dict:
-    """Count, for every reachable node, how many edges point into it."""
+    """Count, for every reachable node, how many edges point into it.
+
+    A node is expanded once: when first discovered (roots up front).
+    """
     counts = {}
+    root_ids = {id(r) for r in roots}
     stack = list(roots)
-    seen = set()
     while stack:
         node = stack.pop()
-        key = id(node)
-        if key in seen:
-            continue
-        seen.add(key)
         if type(node) is AccumulateGrad:
             continue
         for edge in node.edges:
             if edge is not None:
                 k = id(edge)
-                counts[k] = counts.get(k, 0) + 1
-                stack.append(edge)
+                c = counts.get(k)
+                if c is None:
+                    counts[k] = 1
+                    if k not in root_ids:
+                        stack.append(edge)
+                else:
+                    counts[k] = c + 1
     return counts
 
 
 def _run(tensors, seeds, retain_graph, create_graph, capture, only) -> None:
-    import verifier.engine as engine_namespace
-
-    ns = engine_namespace if create_graph else RAW
+    """Kahn's algorithm over the graph: a node runs once all its consumers have."""
     pending = {}
     roots = []
     for t, g in zip(tensors, seeds):
@@ -153,6 +155,7 @@ def _run(tensors, seeds, retain_graph, create_graph, capture, only) -> None:
             roots.append(node)
     counts = _dependencies(roots)
     ready = [node for node in roots if id(node) not in counts]
+    watch = capture is not None or only is not None
     previous_mode = GRAD_ENABLED[0]
     GRAD_ENABLED[0] = create_graph
     try:
@@ -160,26 +163,33 @@ def _run(tensors, seeds, retain_graph, create_graph, capture, only) -> None:
             node = ready.pop()
             key = id(node)
             g = pending.pop(key)
-            if capture is not None and key in capture:
-                held = capture[key]
-                capture[key] = _to_tensor(g, create_graph) if held is None else held + g
-            if only is not None and key in only and type(node) is not AccumulateGrad:
-                _accumulate(only[key], g, create_graph)
+            if watch:
+                _deliver(node, key, g, capture, only, create_graph)
             if type(node) is AccumulateGrad:
                 if capture is None and (only is None or key in only):
                     _accumulate(node.variable, g, create_graph)
                 continue
-            grads = _node_vjp(node, g, ns, create_graph)
+            if node.versions or node.freed:
+                node.check_saved()
+            op = node.op
+            arrays = node.arrays
+            if create_graph:
+                grads = _vjp_on_tensors(node, g)
+            else:
+                params = node.params
+                out = op.forward(*arrays, **params) if op.uses_out else None
+                grads = op.vjp(RAW, g, out, *arrays, **params)
             if node.retained:
                 _retain(node, g, create_graph)
-            if not retain_graph:
-                node.free()
-            for edge, shape, dtype, ig in zip(node.edges, node.shapes, node.dtypes, grads):
+            for edge, array, ig in zip(node.edges, arrays, grads):
                 if edge is None:
                     continue
                 k = id(edge)
                 if ig is not None:
-                    ig = _fit(ig, shape, dtype, ns)
+                    if type(ig) is not _ndarray or ig.shape != array.shape or \
+                            ig.dtype != array.dtype:
+                        ig = _fit(ig, array.shape, array.dtype,
+                                  RAW if not create_graph else _engine())
                     held = pending.get(k)
                     pending[k] = ig if held is None else held + ig
                 left = counts[k] - 1
@@ -189,8 +199,24 @@ def _run(tensors, seeds, retain_graph, create_graph, capture, only) -> None:
                         ready.append(edge)
                     else:
                         _release(edge, counts, pending, ready)
+            if not retain_graph and node.versions:
+                node.free()
     finally:
         GRAD_ENABLED[0] = previous_mode
+
+
+def _engine():
+    import verifier.engine as engine_namespace
+    return engine_namespace
+
+
+def _deliver(node, key, g, capture, only, create_graph) -> None:
+    """autograd.grad's captured inputs, and backward(inputs=...) on non-leaves."""
+    if capture is not None and key in capture:
+        held = capture[key]
+        capture[key] = _to_tensor(g, create_graph) if held is None else held + g
+    if only is not None and key in only and type(node) is not AccumulateGrad:
+        _accumulate(only[key], g, create_graph)
 
 
 def _release(node, counts, pending, ready) -> None:
@@ -218,19 +244,14 @@ def _prepare(g, create_graph: bool):
     return g._array if isinstance(g, Tensor) else g
 
 
-def _node_vjp(node, g, ns, create_graph: bool):
-    node.check_saved()
+def _vjp_on_tensors(node, g):
+    """The node's VJP run on engine tensors, so that it records a graph (create_graph)."""
     op = node.op
-    if create_graph:
-        inputs = node.inputs
-        out = None
-        if op.uses_out:
-            from verifier.engine.function import apply
-            out = apply(op, inputs, node.params)
-    else:
-        inputs = [a._array if isinstance(a, Tensor) else a for a in node.inputs]
-        out = op.forward(*inputs, **node.params) if op.uses_out else None
-    return op.vjp(ns, g, out, *inputs, **node.params)
+    out = None
+    if op.uses_out:
+        from verifier.engine.function import apply
+        out = apply(op, node.inputs, node.params)
+    return op.vjp(_engine(), g, out, *node.inputs, **node.params)
 
 
 def _fit(g, shape, dtype, ns):

@@ -71,6 +71,11 @@ def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """torch.full: the dtype follows fill_value (bool, int64, or the default float)."""
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = dtypes.bool_
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = dtypes.int64
     return _filled(fill_value, (size,), dtype, requires_grad, device)
 
 

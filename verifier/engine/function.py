@@ -8,23 +8,49 @@ from __future__ import annotations
 
 import numpy as np
 
+from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import AccumulateGrad, Node, _is_saved
 from verifier.engine.tensor import Tensor
 
 _ndarray = np.ndarray
 _new_tensor = Tensor.__new__
+_F64 = np.dtype(np.float64)
+
+
+class _Plan:
+    """What the hot path needs to know about one op, looked up once."""
+
+    __slots__ = ("forward", "view", "saves")
+
+    def __init__(self, op) -> None:
+        self.forward = op.forward
+        self.view = bool(op.extra.get("view"))
+        self.saves = op.extra.get("saves")
+
+
+_PLANS: dict = {}
+
+
+def _plan(op) -> _Plan:
+    plan = _PLANS[op.name] = _Plan(op)
+    return plan
 
 
 def apply(op, args, params):
     """Run `op` on tensors/Python scalars `args`; record a node if needed."""
+    plan = _PLANS.get(op.name) or _plan(op)
     arrays = [a._array if isinstance(a, Tensor) else a for a in args]
     try:
-        out = op.forward(*arrays, **params)
+        out = plan.forward(*arrays, **params)
     except ValueError as exc:
         raise RuntimeError(_shape_message(op, arrays, exc)) from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
+    if out.dtype is _F64 and arrays:
+        first = arrays[0]
+        if not (type(first) is _ndarray and first.dtype is _F64 and first.ndim):
+            out = _torch_promotion(out, arrays)
     result = _new_tensor(Tensor)
     result._array = out
     result._grad = None
@@ -37,9 +63,9 @@ def apply(op, args, params):
     if GRAD_ENABLED[0]:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
-                _record(op, params, args, result)
+                _record(op, plan.saves, params, args, arrays, result)
                 break
-    if op.extra.get("view") and out.base is not None and isinstance(args[0], Tensor):
+    if plan.view and out.base is not None and isinstance(args[0], Tensor):
         # A view shares storage, so it shares the version counter (as in torch).
         source = args[0]
         result._version = source._version
@@ -47,19 +73,30 @@ def apply(op, args, params):
     return result
 
 
-def _record(op, params, args, result) -> None:
+def _torch_promotion(out, arrays):
+    """Cast a float64 result to the dtype torch would give.
+
+    numpy (NEP 50) and torch agree except where torch lets dimensioned
+    tensors decide: an int tensor times a Python float is float32 (the
+    default dtype), and a float32 tensor plus a 0-d float64 tensor stays float32.
+    """
+    dimensioned = [a.dtype for a in arrays if type(a) is _ndarray and a.ndim and a.dtype.kind == "f"]
+    if dimensioned:
+        target = np.result_type(*dimensioned)
+    else:
+        zero_dim = [a.dtype for a in arrays if type(a) is _ndarray and a.dtype.kind == "f"]
+        target = np.result_type(*zero_dim) if zero_dim else get_default_dtype().numpy
+    return out if target == out.dtype else out.astype(target)
+
+
+def _record(op, saves, params, args, arrays, result) -> None:
     """Attach the node that will run `op`'s VJP to `result`."""
     if result._array.dtype.kind != "f":
         raise RuntimeError(f"{op.name}: only floating point outputs can require gradients, "
                            f"got {result._array.dtype}")
     edges = []
-    shapes = []
-    dtypes = []
     for a in args:
         if isinstance(a, Tensor):
-            array = a._array
-            shapes.append(array.shape)
-            dtypes.append(array.dtype)
             edge = a.grad_fn
             if edge is None and a.requires_grad:
                 edge = a._accumulator
@@ -67,11 +104,29 @@ def _record(op, params, args, result) -> None:
                     edge = a._accumulator = AccumulateGrad(a)
             edges.append(edge)
         else:
-            shapes.append(None)
-            dtypes.append(None)
             edges.append(None)
-    result.grad_fn = Node(op, params, args, edges, shapes, dtypes)
+    versions = () if saves == () else _versions(saves, args)
+    result.grad_fn = Node(op, params, args, arrays, edges, versions)
     result.requires_grad = True
+
+
+def _versions(saves, args) -> tuple:
+    """(index, counter, version) of each saved tensor input, to detect in-place changes."""
+    cross = saves == "cross"
+    versions = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and (
+                saves is None or (_other_requires_grad(args, i) if cross else i in saves)):
+            versions.append((i, a._version, a._version[0]))
+    return tuple(versions)
+
+
+def _other_requires_grad(args, index) -> bool:
+    """mul-like ops read input i only for the gradient of another input."""
+    for j, a in enumerate(args):
+        if j != index and isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
 
 
 def apply_inplace(op, target: Tensor, others, params) -> Tensor:

@@ -45,21 +45,20 @@ class AccumulateGrad:
 class Node:
     """One recorded operation: `grad_fn` of the tensor it produced."""
 
-    __slots__ = ("op", "params", "inputs", "versions", "edges", "shapes",
-                 "dtypes", "freed", "retained", "__weakref__")
+    __slots__ = ("op", "params", "inputs", "arrays", "versions", "edges", "freed", "retained",
+                 "__weakref__")
 
-    def __init__(self, op, params, inputs, edges, shapes, dtypes) -> None:
+    def __init__(self, op, params, inputs, arrays, edges, versions) -> None:
         self.op = op
         self.params = params
-        # The input tensors (or Python scalars), kept for the VJP.
+        # The inputs (tensors or Python scalars) and their arrays as they were when
+        # recorded: the VJP reads the arrays, and their shapes and dtypes undo
+        # broadcasting and casts (a later t_() cannot change them).
         self.inputs = inputs
+        self.arrays = arrays
         self.edges = edges
-        self.shapes = shapes
-        self.dtypes = dtypes
         # (index, counter, version) per saved tensor input, to detect in-place changes.
-        saved = saved_indices(op, inputs)
-        self.versions = tuple((i, inputs[i]._version, inputs[i]._version[0]) for i in saved) \
-            if saved else ()
+        self.versions = versions
         self.freed = False
         self.retained = None
 
@@ -92,9 +91,12 @@ class Node:
         if self.versions:
             self.freed = True
             inputs = list(self.inputs)
+            arrays = list(self.arrays)
             for index, _, _ in self.versions:
                 inputs[index] = None
+                arrays[index] = None
             self.inputs = tuple(inputs)
+            self.arrays = arrays
 
 
 def _modified_message(node: Node, tensor, found: int, expected: int) -> str:
