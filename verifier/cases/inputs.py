@@ -1,0 +1,159 @@
+"""Input specs (`value`, `fill` + `shape`, `random` + `shape`) → `Input` with exact values.
+
+`random` draws once in float64 with numpy.random.default_rng(seed), so every
+backend sees the same numbers; the exact values are those floats as Fractions.
+"""
+
+from __future__ import annotations
+
+import keyword
+from fractions import Fraction
+
+import numpy as np
+
+from verifier.cases import fields as f
+from verifier.cases.model import Input
+from verifier.cases.numbers import DataError, check_size, exact_array, filled, from_floats
+from verifier.cases.problems import Problems
+from verifier.cases.yaml_lines import LineList, LineMap
+from verifier.lang.statements import RESERVED_TARGETS
+from verifier.ops.registry import language_functions
+
+RESERVED_NAMES = RESERVED_TARGETS | {"True", "False", "None"}
+RANDOM_DEFAULTS = {"uniform": {"low": Fraction(0), "high": Fraction(1)},
+                   "normal": {"mean": Fraction(0), "std": Fraction(1)}}
+
+
+def name_problem(name) -> str | None:
+    """Why `name` can't name an input, or None."""
+    if not isinstance(name, str):
+        return f"an input name must be text, found {name!r}"
+    if not name.isidentifier() or not name.isascii() or keyword.iskeyword(name):
+        return f"'{name}' is not a valid name: use letters, digits and _, not starting with a digit"
+    if name in RESERVED_NAMES or name.startswith("__"):
+        return f"'{name}' is reserved in the case language; choose another name"
+    if name in language_functions():
+        return f"'{name}' is a registered function; choose another name"
+    return None
+
+
+def read_input(name: str, spec, field: str, line: int, problems: Problems) -> Input | None:
+    spec = f.mapping(spec, field, line, problems, "an input spec such as {fill: 1, shape: [2, 2]}")
+    if spec is None:
+        return None
+    f.check_keys(spec, f.INPUT_KEYS, field, problems)
+    requires_grad = True
+    if "requires_grad" in spec:
+        requires_grad = f.boolean(spec["requires_grad"], f"{field}.requires_grad",
+                                  spec.key_line("requires_grad"), problems)
+    made = _values(spec, field, problems)
+    if made is None or requires_grad is None:
+        return None
+    exact, kind = made
+    return Input(name=name, exact=exact, requires_grad=requires_grad, kind=kind, line=spec.line or line)
+
+
+def read_seed(spec, field: str, line: int, problems: Problems) -> Input | None:
+    """`seed:` is an input spec (without requires_grad) or a literal number / nested list."""
+    if isinstance(spec, LineMap):
+        f.check_keys(spec, f.SEED_KEYS, field, problems)
+        made = _values(spec, field, problems)
+        kind = made[1] if made else "value"
+    else:
+        made = _literal(spec, field, line, problems)
+        kind = "value"
+    if made is None:
+        return None
+    return Input(name="seed", exact=made[0], requires_grad=False, kind=kind, line=line)
+
+
+def _values(spec: LineMap, field: str, problems: Problems) -> tuple[np.ndarray, str] | None:
+    given = [k for k in ("value", "fill", "random") if k in spec]
+    if len(given) != 1:
+        what = "none" if not given else " and ".join(given)
+        problems.add(spec.line, field, f"an input needs exactly one of value, fill or random; found {what}")
+        return None
+    kind = given[0]
+    if kind == "value":
+        if "shape" in spec:
+            problems.add(spec.key_line("shape"), f"{field}.shape", "the shape of a 'value' input follows "
+                                                                   "from the value; remove shape")
+            return None
+        made = _literal(spec["value"], f"{field}.value", spec.value_line("value"), problems)
+        return None if made is None else (made[0], kind)
+    if "shape" not in spec:
+        problems.add(spec.line, field, f"'{kind}' needs a shape, such as shape: [2, 3]")
+        return None
+    shape = read_shape(spec["shape"], f"{field}.shape", spec.value_line("shape"), problems)
+    if kind == "fill":
+        value = f.number(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
+        if value is None or shape is None:
+            return None
+        return filled(shape, value), kind
+    values = _random(spec["random"], shape, f"{field}.random", spec.value_line("random"), problems)
+    return None if values is None else (values, kind)
+
+
+def _literal(value, field: str, line: int, problems: Problems) -> tuple[np.ndarray, str] | None:
+    try:
+        return exact_array(value, field), "value"
+    except DataError as exc:
+        problems.add(exc.line or line, field if not exc.message.startswith(field) else "", exc.message)
+        return None
+
+
+def read_shape(value, field: str, line: int, problems: Problems) -> tuple[int, ...] | None:
+    if not isinstance(value, LineList):
+        problems.add(line, field, f"expected a list of sizes such as [2, 3] ([] for a scalar), "
+                                  f"found {f.describe(value)}")
+        return None
+    sizes = [f.integer(v, f"{field}[{i}]", value.item_line(i), problems, low=0) for i, v in enumerate(value)]
+    if any(s is None for s in sizes):
+        return None
+    try:
+        check_size(sizes, field)
+    except DataError as exc:
+        problems.add(line, "", exc.message)
+        return None
+    return tuple(sizes)
+
+
+def _random(spec, shape, field: str, line: int, problems: Problems) -> np.ndarray | None:
+    spec = f.mapping(spec, field, line, problems, "a mapping such as {dist: uniform, seed: 0}")
+    if spec is None:
+        return None
+    f.check_keys(spec, f.RANDOM_KEYS, field, problems)
+    dist = spec.get("dist")
+    if dist not in f.DISTRIBUTIONS:
+        problems.add(spec.key_line("dist"), f"{field}.dist",
+                     f"expected uniform or normal, found {f.describe(dist)}")
+        return None
+    if "seed" not in spec:
+        problems.add(spec.line, field, "random needs a seed (an integer), so that every run draws the "
+                                       "same numbers")
+        return None
+    seed = f.integer(spec["seed"], f"{field}.seed", spec.value_line("seed"), problems, low=0)
+    params = dict(RANDOM_DEFAULTS[dist])
+    for key in ("low", "high", "mean", "std"):
+        if key not in spec:
+            continue
+        if key not in params:
+            takes = ", ".join(RANDOM_DEFAULTS[dist])
+            problems.add(spec.key_line(key), f"{field}.{key}",
+                         f"'{key}' does not apply to dist: {dist} (it takes {takes})")
+            return None
+        params[key] = f.number(spec[key], f"{field}.{key}", spec.value_line(key), problems)
+    if seed is None or shape is None or any(v is None for v in params.values()):
+        return None
+    rng = np.random.default_rng(seed)
+    if dist == "uniform":
+        if params["high"] <= params["low"]:
+            problems.add(spec.line, field, f"high ({params['high']}) must exceed low ({params['low']})")
+            return None
+        drawn = rng.uniform(float(params["low"]), float(params["high"]), size=shape)
+    else:
+        if params["std"] <= 0:
+            problems.add(spec.key_line("std"), f"{field}.std", f"std must be > 0, found {params['std']}")
+            return None
+        drawn = rng.normal(float(params["mean"]), float(params["std"]), size=shape)
+    return from_floats(np.asarray(drawn, dtype=np.float64))

@@ -1,0 +1,200 @@
+"""Case files and folders → validated `Case`s plus every problem, as `FILE:LINE: case NAME: ...`.
+
+A file with any problem contributes none of its cases (a broken file can't
+half-run); the other files still load.  Folders are searched recursively for
+*.yaml / *.yml, in sorted order; files named explicitly keep the order given.
+Case names must be unique across everything one call loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from verifier.cases.fields import TOP_KEYS, check_keys
+from verifier.cases.model import Case
+from verifier.cases.problems import Problem, Problems
+from verifier.cases.validate import validate_case
+from verifier.cases.yaml_lines import LineList, LineMap, load_yaml
+
+__all__ = ["Problem", "LoadResult", "load_paths", "load_text", "shipped_suite", "MAX_FILE_BYTES",
+           "MAX_CASES_PER_FILE"]
+
+MAX_FILE_BYTES = 1_000_000
+MAX_CASES_PER_FILE = 1_000
+CASE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadResult:
+    cases: list[Case] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def shipped_suite() -> Path:
+    """The suite shipped inside the package (works from a non-editable install too)."""
+    return Path(__file__).resolve().parent.parent / "suite"
+
+
+def load_paths(paths: list[str | Path]) -> LoadResult:
+    result = LoadResult()
+    seen: dict[str, Case] = {}
+    for path, problem in _case_files(paths):
+        if problem is not None:
+            result.problems.append(problem)
+            continue
+        shown = display_path(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                result.problems.append(Problem(shown, 1, "", "", f"the file has {size} bytes, beyond the "
+                                                                 f"limit of {MAX_FILE_BYTES}; split it"))
+                continue
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            result.problems.append(Problem(shown, 1, "", "", f"cannot read the file: {exc}"))
+            continue
+        _merge(load_text(text, shown), result, seen)
+    return result
+
+
+def load_text(text: str, file: str = "<string>") -> LoadResult:
+    """Every case of one file's text, or none of them if the file has any problem."""
+    problems = Problems(file)
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        problems.add(1, "", f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
+        return LoadResult(problems=problems.items)
+    try:
+        document, duplicates = load_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        return LoadResult(problems=[_syntax_problem(exc, text, file)])
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        problems.add(1, "", f"cannot read the YAML: {exc}")
+        return LoadResult(problems=problems.items)
+    for line, message in duplicates:
+        problems.add(line, "", message)
+    cases, case_problems = _cases(document, file, problems)
+    all_problems = _attach_case_names(problems.items, document) + case_problems
+    all_problems.sort(key=lambda p: p.line)
+    seen: dict[str, Case] = {}
+    for case in cases:
+        if case.name in seen:
+            first = seen[case.name]
+            all_problems.append(Problem(file, case.line, case.name, "name", f"name: the case name "
+                                        f"'{case.name}' is already used at {first.file}:{first.line}"))
+        seen[case.name] = case
+    return LoadResult(cases=[] if all_problems else cases, problems=all_problems)
+
+
+def display_path(path: Path) -> str:
+    """Relative to the current directory when under it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _case_files(paths):
+    """(path, None) for each case file, or (None, Problem) for a path that isn't there."""
+    listed: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in CASE_SUFFIXES and p.is_file())
+            if not found:
+                yield None, Problem(display_path(path), 0, "", "", "no *.yaml or *.yml case files in this "
+                                                                    "folder")
+        elif path.is_file():
+            found = [path]
+        else:
+            yield None, Problem(str(given), 0, "", "", "no such file or folder")
+            continue
+        for p in found:
+            key = p.resolve()
+            if key not in listed:
+                listed.add(key)
+                yield p, None
+
+
+def _merge(loaded: LoadResult, result: LoadResult, seen: dict[str, Case]) -> None:
+    """Add one file's outcome; a name already loaded from another file is a problem of this file."""
+    clashes = []
+    for case in loaded.cases:
+        first = seen.get(case.name)
+        if first is not None:
+            clashes.append(Problem(case.file, case.line, case.name, "name", f"name: the case name "
+                                   f"'{case.name}' is already used at {first.file}:{first.line}"))
+    result.problems.extend(loaded.problems + clashes)
+    if not clashes:
+        for case in loaded.cases:
+            seen[case.name] = case
+        result.cases.extend(loaded.cases)
+
+
+def _cases(document, file: str, problems: Problems) -> tuple[list[Case], list[Problem]]:
+    if document is None:
+        problems.add(1, "", "the file is empty; expected a mapping with 'cases:' (a list of cases)")
+        return [], []
+    if not isinstance(document, LineMap):
+        problems.add(getattr(document, "line", 1) or 1, "", "the top level must be a mapping with 'cases:' "
+                                                            "(a list of cases)")
+        return [], []
+    check_keys(document, TOP_KEYS, "", problems)
+    if "cases" not in document:
+        problems.add(document.line, "", "the file needs 'cases:' (a list of cases)")
+        return [], []
+    items = document["cases"]
+    if not isinstance(items, LineList):
+        problems.add(document.value_line("cases"), "cases", "expected a list of cases (each item starts "
+                                                            "with '- name: ...')")
+        return [], []
+    if len(items) > MAX_CASES_PER_FILE:
+        problems.add(items.line, "cases", f"{len(items)} cases, beyond the limit of {MAX_CASES_PER_FILE} "
+                                          "per file; split the file")
+        return [], []
+    cases, found = [], []
+    for i, raw in enumerate(items):
+        case, case_problems = validate_case(raw, file, items.item_line(i))
+        found.extend(case_problems)
+        if case is not None:
+            cases.append(case)
+    return cases, found
+
+
+def _attach_case_names(problems: list[Problem], document) -> list[Problem]:
+    """File-level problems (duplicate keys) inside a case get that case's name."""
+    spans = _case_spans(document)
+    out = []
+    for p in problems:
+        name = next((n for start, end, n in spans if start <= p.line < end), "")
+        out.append(Problem(p.file, p.line, name, p.field, p.message) if name and not p.case else p)
+    return out
+
+
+def _case_spans(document) -> list[tuple[int, int, str]]:
+    if not isinstance(document, LineMap) or not isinstance(document.get("cases"), LineList):
+        return []
+    items = document["cases"]
+    starts = [items.item_line(i) for i in range(len(items))]
+    ends = starts[1:] + [10**9]
+    return [(s, e, raw.get("name")) for s, e, raw in zip(starts, ends, items)
+            if isinstance(raw, LineMap) and isinstance(raw.get("name"), str)]
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    message = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
+    if exc.context and exc.problem:
+        message += f" ({exc.context})"
+    lines = text.splitlines()
+    if "\t" in (lines[line - 1] if 0 < line <= len(lines) else "") or "'\\t'" in message:
+        message += "; YAML does not allow tabs for indentation: indent with spaces"
+    return Problem(file, line, "", "", message)
+

@@ -1,0 +1,160 @@
+"""Exact numbers and nested lists from case data.
+
+A number in a case file means its decimal value exactly: YAML numbers arrive
+as Fractions (yaml_lines.py); strings in numeric positions are read by hand,
+never evaluated: `"1/3"`, `"-2.5e-3"`, `"1e3"` (which YAML 1.1 leaves a string).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+import numpy as np
+
+from verifier.cases.yaml_lines import LineList
+
+MAX_ELEMENTS = 10_000_000
+MAX_DIMS = 8
+
+_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?"
+_NUMBER_TEXT = re.compile(rf"\s*({_DECIMAL})(?:\s*/\s*({_DECIMAL}))?\s*$")
+MAX_DECIMAL_EXPONENT = 1_000
+
+
+class DataError(ValueError):
+    """Bad case data; `line` is the YAML line where it is, when known (else 0)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def number_from_text(text: str) -> Fraction | None:
+    """`"1/3"`, `"0.1"`, `"1e3"`, `"-2/4.5"` as an exact Fraction; None if it is not a number."""
+    match = _NUMBER_TEXT.match(text)
+    if not match:
+        return None
+    parts = [p for p in match.groups() if p is not None]
+    for p in parts:
+        exponent = re.search(r"[eE]([+-]?\d+)", p)
+        if exponent and abs(int(exponent.group(1))) > MAX_DECIMAL_EXPONENT:
+            return None
+    values = [Fraction(p) for p in parts]
+    if len(values) == 2:
+        if values[1] == 0:
+            return None
+        return values[0] / values[1]
+    return values[0]
+
+
+def describe(value) -> str:
+    """How a YAML value reads in a message: its type and a short form."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, Fraction):
+        return f"the number {value}"
+    if isinstance(value, str):
+        short = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {short!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing (null)"
+    return f"a {type(value).__name__}"
+
+
+def exact_number(value, what: str = "a number") -> Fraction:
+    """A scalar of case data as an exact Fraction, or DataError."""
+    if isinstance(value, bool):
+        raise DataError(f"expected {what}, found {describe(value)}")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise DataError(f"expected {what}, found {value}: infinite and NaN values are not allowed "
+                            "in case data")
+        return Fraction(value)
+    if isinstance(value, str):
+        parsed = number_from_text(value)
+        if parsed is not None:
+            return parsed
+    raise DataError(f"expected {what}, found {describe(value)}")
+
+
+def exact_array(value, what: str = "value") -> np.ndarray:
+    """A number or nested list as an object ndarray of Fraction; ragged lists are refused.
+
+    The shape is read along the first items, and its size checked against
+    MAX_ELEMENTS before anything is allocated; the full walk then visits at most
+    that many leaves (so aliases that repeat a list can't blow up the walk).
+    """
+    shape = []
+    probe = value
+    while isinstance(probe, list):
+        shape.append(len(probe))
+        if len(shape) > MAX_DIMS:
+            raise DataError(f"{what}: lists nested more than {MAX_DIMS} deep")
+        if not probe:
+            break
+        probe = probe[0]
+    check_size(shape, what)
+    out = np.empty(tuple(shape), dtype=object)
+    flat = []
+    _walk(value, shape, 0, what, flat)
+    if out.ndim == 0:
+        out[()] = flat[0]
+    else:
+        out.reshape(-1)[:] = flat
+    return out
+
+
+def _walk(value, shape: list[int], depth: int, path: str, flat: list) -> None:
+    if depth == len(shape):
+        if isinstance(value, list):
+            raise DataError(f"{path} is a list where a number was expected (ragged lists are not "
+                            "tensors: every row needs the same shape)", getattr(value, "line", 0))
+        try:
+            flat.append(exact_number(value))
+        except DataError as exc:
+            raise DataError(f"{path}: {exc.message}") from None
+        return
+    if not isinstance(value, list):
+        raise DataError(f"{path} is {describe(value)} where a list of {shape[depth]} was expected "
+                        "(ragged lists are not tensors: every row needs the same shape)")
+    if len(value) != shape[depth]:
+        raise DataError(f"{path} has {len(value)} items, but its siblings have {shape[depth]} (ragged "
+                        "lists are not tensors: every row needs the same shape)", getattr(value, "line", 0))
+    for i, item in enumerate(value):
+        try:
+            _walk(item, shape, depth + 1, f"{path}[{i}]", flat)
+        except DataError as exc:
+            if not exc.line and isinstance(value, LineList):
+                exc.line = value.item_line(i)
+            raise
+
+
+def check_size(shape, what: str) -> None:
+    n = math.prod(shape)
+    if n > MAX_ELEMENTS:
+        raise DataError(f"{what}: shape {list(shape)} has {n} elements, beyond the limit of {MAX_ELEMENTS}")
+
+
+def filled(shape: tuple[int, ...], value: Fraction) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    out.fill(value)
+    return out
+
+
+def from_floats(values: np.ndarray) -> np.ndarray:
+    """float64 values as exact Fractions (each float is a dyadic rational)."""
+    out = np.empty(values.shape, dtype=object)
+    if values.size:
+        out.reshape(-1)[:] = [Fraction(v) for v in values.reshape(-1).tolist()]
+    return out
