@@ -71,7 +71,8 @@ def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | 
     compared = np.ones(got.shape, dtype=bool)
     if estimate is not None:
         compared = np.isfinite(estimate)  # fd marks undefined elements with inf
-    abs_err = np.abs(got - exact_float)
+    with np.errstate(invalid="ignore"):  # inf - inf: handled just below
+        abs_err = np.abs(got - exact_float)
     same_nonfinite = ~np.isfinite(exact_float) & (
         (np.isnan(exact_float) & np.isnan(got)) | (got == exact_float))
     abs_err = np.where(same_nonfinite, 0.0, abs_err)
