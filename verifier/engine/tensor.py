@@ -117,9 +117,10 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
             if value._array.shape != self._array.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: the tensor has "
-                                   f"shape {list(self._array.shape)}, the grad "
-                                   f"{list(value._array.shape)}")
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value._array.shape)}' to a tensor of size "
+                                   f"'{list(self._array.shape)}'. Please ensure that the "
+                                   "gradient and the tensor are the same size")
         self._grad = value
 
     @property
