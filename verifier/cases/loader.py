@@ -82,13 +82,6 @@ def load_text(text: str, file: str = "<string>") -> LoadResult:
     cases, case_problems = _cases(document, file, problems)
     all_problems = _attach_case_names(problems.items, document) + case_problems
     all_problems.sort(key=lambda p: p.line)
-    seen: dict[str, Case] = {}
-    for case in cases:
-        if case.name in seen:
-            first = seen[case.name]
-            all_problems.append(Problem(file, case.line, case.name, "name", f"name: the case name "
-                                        f"'{case.name}' is already used at {first.file}:{first.line}"))
-        seen[case.name] = case
     return LoadResult(cases=[] if all_problems else cases, problems=all_problems)
 
 
@@ -158,12 +151,19 @@ def _cases(document, file: str, problems: Problems) -> tuple[list[Case], list[Pr
         problems.add(items.line, "cases", f"{len(items)} cases, beyond the limit of {MAX_CASES_PER_FILE} "
                                           "per file; split the file")
         return [], []
-    cases, found = [], []
+    cases, found, first_line = [], [], {}
     for i, raw in enumerate(items):
-        case, case_problems = validate_case(raw, file, items.item_line(i))
+        line = items.item_line(i)
+        case, case_problems = validate_case(raw, file, line)
         found.extend(case_problems)
         if case is not None:
             cases.append(case)
+        name = raw.get("name") if isinstance(raw, LineMap) else None
+        if isinstance(name, str) and name in first_line:
+            found.append(Problem(file, line, name, "name", f"name: the case name '{name}' is already "
+                                                           f"used at {file}:{first_line[name]}"))
+        elif isinstance(name, str):
+            first_line[name] = line
     return cases, found
 
 
@@ -192,7 +192,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     line = mark.line + 1 if mark else 1
     message = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
     if exc.context and exc.problem:
-        message += f" ({exc.context})"
+        started = exc.context_mark
+        at = f" started at line {started.line + 1}" if started and started.line + 1 != line else ""
+        message += f" ({exc.context}{at})"
     lines = text.splitlines()
     if "\t" in (lines[line - 1] if 0 < line <= len(lines) else "") or "'\\t'" in message:
         message += "; YAML does not allow tabs for indentation: indent with spaces"

@@ -121,14 +121,18 @@ class _CaseReader:
             self.p.add(raw.value_line(key), key, f"expected text, found {f.describe(source)}")
             return None, ""
         if inputs is None:
-            return None, source  # names unknown: parsing would only report echoes of the input problems
+            # Some input is invalid: parse over the names given, to report the text's own problems too.
+            given = raw.get("inputs")
+            names = {k for k in given if isinstance(k, str)} if isinstance(given, LineMap) else set()
         try:
             if key == "expr":
-                return ir.Program(body=(), result=parse_expression(source, names)), source
-            output = f.text(raw["output"], "output", raw.value_line("output"), self.p)
-            if output is None:
-                return None, source
-            return parse_program(source, output, names), source
+                program = ir.Program(body=(), result=parse_expression(source, names))
+            else:
+                output = f.text(raw["output"], "output", raw.value_line("output"), self.p)
+                if output is None:
+                    return None, source
+                program = parse_program(source, output, names)
+            return (program if inputs is not None else None), source
         except ParseError as exc:
             self._parse_error(exc, key, raw.value_line(key), source)
             return None, source

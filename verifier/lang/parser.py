@@ -74,7 +74,8 @@ def _parse(text: str, mode: str) -> ast.AST:
             warnings.simplefilter("ignore")  # SyntaxWarnings (`1 is 1`) are not the user's business
             tree = ast.parse(text, mode=mode)
     except SyntaxError as exc:
-        raise ParseError(f"invalid syntax: {exc.msg}", exc.lineno or 1, exc.offset or 0) from None
+        message = exc.msg if exc.msg.startswith("invalid syntax") else f"invalid syntax: {exc.msg}"
+        raise ParseError(message, exc.lineno or 1, exc.offset or 0) from None
     except (ValueError, MemoryError, RecursionError) as exc:
         raise ParseError(f"the text could not be parsed ({type(exc).__name__}: {exc or 'too complex'}); "
                          "simplify it") from None
