@@ -1,0 +1,141 @@
+"""`SympyOracle`: the exact backend every other backend is judged against.
+
+It runs the case's program with SymPy, on the path the program took at the
+point (`exact`: the inputs as written; `float64`/`float32`: as those
+backends receive them), differentiates exactly, and evaluates exactly where
+the numbers are rational, else to 30 digits (or 18, in extended precision,
+for large tensors of many distinct values); `exactness` says which.
+
+Two paths: the generic-element path (elementwise ops and full reductions,
+any size, see elementwise.py) and the expansion path (one symbol per
+element, small inputs, see expand.py).  The first is tried first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from verifier.backends.base import Backend, CaseError, LimitExceeded, Run
+from verifier.cases.model import Case
+from verifier.lang.interpreter import Limits, PathMismatch
+from verifier.oracle.derivation import Derivation
+from verifier.oracle.elementwise import GenericDerivation
+from verifier.oracle.evaluate import floats_of
+from verifier.oracle.expand import ELEMENT_LIMIT, ExpansionDerivation
+from verifier.oracle.generic import NotElementwise, Undecidable
+from verifier.oracle.longdouble import Unsupported
+from verifier.oracle.point import case_point, same_point
+
+GRAPH_ERRORS = ("nonscalar_output", "backward_twice", "inplace_saved", "inplace_leaf")
+NO_GRAPH = "the exact oracle has no autograd graph: expected errors are checked on the autograd backends"
+PATHS = ("auto", "generic", "expand")
+
+
+@dataclass
+class OracleRun(Run):
+    """A Run that keeps its derivation, so claims are checked in the same symbols."""
+    derivation: Derivation | None = None
+    path: str = ""  # 'generic' or 'expand'
+
+
+class SympyOracle(Backend):
+    name = "sympy"
+    exact = True
+
+    def __init__(self, path: str = "auto", limits: Limits = Limits()) -> None:
+        if path not in PATHS:
+            raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
+        self.path = path
+        self.limits = limits
+        self._exact_runs: dict = {}  # id(case) -> (case, point, run)
+
+    def run(self, case: Case, dtype: str, follow: tuple | None = None) -> OracleRun:
+        start = time.perf_counter()
+        run = OracleRun(backend=self.name, dtype=dtype)
+        if case.expect.error in GRAPH_ERRORS:
+            run.skipped = NO_GRAPH
+            return run
+        try:
+            point = case_point(case, dtype)
+            cached = self._cached(case, dtype, point, follow)
+            if cached is not None:
+                return cached
+            derivation = self._derive(case, point, follow)
+            self._fill(run, derivation, point)
+        except CaseError as exc:
+            run.error_kind, run.error_message = exc.kind, str(exc)
+        except LimitExceeded as exc:
+            run.error_kind, run.error_message = "other", f"limit exceeded: {exc}"
+        except (NameError, PathMismatch, ValueError, TypeError, ZeroDivisionError,
+                IndexError, KeyError, ArithmeticError) as exc:
+            run.error_kind, run.error_message = "other", f"{type(exc).__name__}: {exc}"
+        run.seconds = time.perf_counter() - start
+        if dtype == "exact" and follow is None and run.error_kind is None:
+            self._exact_runs[id(case)] = (case, point, run)
+        return run
+
+    def _cached(self, case: Case, dtype: str, point: dict, follow) -> OracleRun | None:
+        """The exact run again, where rounding to `dtype` left every input unchanged."""
+        if dtype == "exact" or follow is not None:
+            return None
+        entry = self._exact_runs.get(id(case))
+        if entry is None or entry[0] is not case:
+            self.run(case, "exact")
+            entry = self._exact_runs.get(id(case))
+        if entry is None or not same_point(entry[1], point):
+            return None
+        exact_run = entry[2]
+        fields = {k: getattr(exact_run, k) for k in exact_run.__dataclass_fields__}
+        fields.update(dtype=dtype, seconds=0.0)
+        return OracleRun(**fields)
+
+    def _derive(self, case: Case, point: dict, follow) -> Derivation:
+        if self.path != "expand":
+            try:
+                derivation = GenericDerivation(case, point, follow, self.limits)
+                try:
+                    derivation.derive()
+                except Unsupported:
+                    if _elements(point) > ELEMENT_LIMIT:
+                        raise
+                    derivation = GenericDerivation(case, point, follow, self.limits, mode="exact")
+                    derivation.derive()
+                return derivation
+            except (NotElementwise, Undecidable, Unsupported) as exc:
+                if self.path == "generic":
+                    raise CaseError("other", f"the generic-element path cannot run this case: {exc}")
+                reason = str(exc)
+        else:
+            reason = "the expansion path was asked for"
+        derivation = ExpansionDerivation(case, point, follow, self.limits, reason)
+        derivation.derive()
+        return derivation
+
+    def _fill(self, run: OracleRun, d: Derivation, point: dict) -> None:
+        run.derivation, run.path = d, d.path
+        run.inputs = {name: _floats(point[name]) for name in d.case.inputs}
+        run.exact_value = d.value
+        run.exact_grads = dict(d.grads)
+        run.exact_hvp = dict(d.hvp)
+        run.value = floats_of(d.value)
+        run.grads = {name: floats_of(g) for name, g in d.grads.items()}
+        run.hvp = {name: floats_of(h) for name, h in d.hvp.items()}
+        run.exactness = "; ".join([d.precision(), *d.notes])
+        run.symbolic_grads = {name: d.symbolic_grad(name) for name in d.grads}
+        run.variables = d.variables()
+        run.trace = d.trace
+
+
+def _elements(point: dict) -> int:
+    return sum(int(np.prod(p.shape, dtype=np.int64)) for p in point.values())
+
+
+def _floats(p) -> np.ndarray:
+    if p.floats is not None:
+        return p.floats
+    if p.uniform is not None:
+        return np.full(p.shape, float(p.uniform))
+    return floats_of(p.as_fractions())

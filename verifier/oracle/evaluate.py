@@ -1,0 +1,118 @@
+"""Exact or high-precision numbers from SymPy expressions at a point.
+
+A value is kept exact (a SymPy Rational) whenever SymPy's own arithmetic
+yields one; otherwise it is evaluated with `DIGITS` significant digits
+(SymPy's adaptive evalf guarantees them).  Conditions are decided the same
+way, with more digits, so the oracle follows the path the program took.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from verifier.backends.base import CaseError
+
+DIGITS = 30  # significant digits of a value that is not a rational
+DECIDE_DIGITS = 50  # digits used to decide a comparison that is not exact
+
+
+def rational(value) -> sp.Rational:
+    """A Fraction, int or float (its exact binary value) as a SymPy Rational."""
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, sp.Rational):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return sp.Integer(int(value))
+    if isinstance(value, (int, np.integer)):
+        return sp.Integer(int(value))
+    if isinstance(value, (float, np.floating)):
+        return sp.Rational(Fraction(float(value)))
+    raise TypeError(f"cannot take {value!r} as an exact number")
+
+
+def exact_number(expr):
+    """A number expression as a Rational when exact, else a Float of DIGITS digits.
+
+    Infinities and NaN are kept as SymPy's oo, -oo, zoo, nan.
+    """
+    value = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr
+    if value.is_Rational or value in (sp.oo, -sp.oo, sp.zoo, sp.nan):
+        return value
+    if value.free_symbols:
+        raise CaseError("other", f"the oracle could not evaluate {value} to a number: "
+                                 f"free symbols {sorted(map(str, value.free_symbols))} remain")
+    number = sp.N(value, DIGITS)
+    if not number.is_Number:
+        if number.has(sp.I) or not number.is_real:
+            raise CaseError("other", f"the exact value {value} is not a real number "
+                                     f"({number}); the case leaves the real domain")
+        raise CaseError("other", f"the oracle could not evaluate {value} to a number (got {number})")
+    return number
+
+
+def is_exact(value) -> bool:
+    return isinstance(value, sp.Basic) and bool(value.is_Rational)
+
+
+def to_float(value) -> float:
+    """The float64 rounding of an exact or high-precision number."""
+    if value is sp.zoo or value is sp.nan:
+        return float("nan")
+    if value is sp.oo:
+        return float("inf")
+    if value is -sp.oo:
+        return float("-inf")
+    if isinstance(value, sp.Rational):
+        return float(Fraction(int(value.p), int(value.q)))
+    return float(value)
+
+
+def floats_of(array: np.ndarray) -> np.ndarray:
+    """float64 roundings of an object array of numbers (longdouble arrays pass through)."""
+    if array.dtype != object:
+        return np.asarray(array, dtype=np.float64)
+    cache: dict = {}  # by identity: a uniform result is one object repeated
+    flat = []
+    for v in array.flat:
+        f = cache.get(id(v))
+        if f is None:
+            f = cache[id(v)] = to_float(v)
+        flat.append(f)
+    return np.array(flat, dtype=np.float64).reshape(array.shape)
+
+
+def sign_of_difference(a, b, where: str = "") -> tuple[int, str]:
+    """The sign of a - b for two numeric SymPy expressions, and a note.
+
+    Exact where the difference is rational; otherwise decided with
+    DECIDE_DIGITS digits.  Sides that agree to all those digits are taken
+    as equal, and the note says so.
+    """
+    diff = sp.sympify(a) - sp.sympify(b)
+    if diff.free_symbols:
+        raise CaseError("other", f"{where}a condition depends on symbols "
+                                 f"{sorted(map(str, diff.free_symbols))} that have no value")
+    if diff.is_Rational:
+        return int(bool(diff > 0)) - int(bool(diff < 0)), ""
+    if diff in (sp.oo, -sp.oo):
+        return (1 if diff is sp.oo else -1), ""
+    if diff is sp.nan or diff is sp.zoo:
+        raise CaseError("other", f"{where}a condition compares NaN or an infinity of no sign")
+    value = sp.N(diff, DECIDE_DIGITS)
+    scale = max(abs(sp.N(a, 20)), abs(sp.N(b, 20)), sp.Float(1))
+    if value == 0 or abs(value) < scale * sp.Float(10) ** (2 - DECIDE_DIGITS):
+        return 0, (f"{where}the two sides of a comparison agree to {DECIDE_DIGITS} digits "
+                   "and were taken as equal")
+    return int(bool(value > 0)) - int(bool(value < 0)), ""
+
+
+def decide(op: str, a, b, where: str = "") -> tuple[bool, str]:
+    """`a op b` for numeric SymPy expressions, as a Python bool, with a note."""
+    sign, note = sign_of_difference(a, b, where)
+    result = {"<": sign < 0, "<=": sign <= 0, ">": sign > 0, ">=": sign >= 0,
+              "==": sign == 0, "!=": sign != 0}[op]
+    return result, note
