@@ -30,6 +30,8 @@ def _matmul(a, b):
 
 def _matmul_vjp(ns, g, out, a, b):
     # C = A B: dA = G B^T, dB = A^T G; vectors are promoted to matrices and back.
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b, g * a  # a dot product
     a2 = ns.unsqueeze(a, 0) if a.ndim == 1 else a
     b2 = ns.unsqueeze(b, -1) if b.ndim == 1 else b
     g2 = g

@@ -31,6 +31,7 @@ register(Op(
 register(Op(
     name="view", inputs=("input",), params=(Param("shape", kind="shape"),), kind="shape",
     forward=_reshape, vjp=_reshape_back, sympy=_reshape,
+    torch=lambda torch, x, shape: x.view(tuple(shape)),
     extra={**SHAPE_ONLY, "varargs": "shape", "node_name": "ViewBackward0"},
     doc="reshape that shares memory (the engine's arrays are always contiguous enough)",
 ))
@@ -53,6 +54,7 @@ register(Op(
     # The engine undoes broadcasting after every VJP, so passing g through suffices.
     vjp=lambda ns, g, out, x, size: (g,),
     sympy=_expand,
+    torch=lambda torch, x, size: x.expand(tuple(size)),
     extra={**SHAPE_ONLY, "varargs": "size"},
 ))
 
@@ -127,6 +129,8 @@ def _squeeze(a, dim=None):
 register(Op(
     name="squeeze", inputs=("input",), params=(Param("dim", None, "dim"),), kind="shape",
     forward=_squeeze, vjp=_reshape_back, sympy=_squeeze,
+    torch=lambda torch, x, dim=None: torch.squeeze(x) if dim is None
+    else torch.squeeze(x, tuple(dim) if isinstance(dim, list) else dim),
     extra=dict(SHAPE_ONLY),
 ))
 
