@@ -87,3 +87,12 @@ def test_expected_autograd_error_is_skipped_but_shape_is_observed():
 def test_nonscalar_output_without_seed():
     run = FD.run(expr_case("e", [inp("x", [1, 2])], "x * 2"), "float64")
     assert run.error_kind == "nonscalar_output"
+
+
+def test_kinks_are_marked_not_averaged():
+    # relu at 0: the central difference would report 1/2, a value no convention gives.
+    run = FD.run(expr_case("relu", [inp("x", [0, 1, -1])], "sum(relu(x))"), "float64")
+    assert np.isnan(run.grads["x"][0]) and np.isinf(run.error_estimate["x"][0])
+    assert abs(run.grads["x"][1] - 1) <= run.error_estimate["x"][1]
+    assert abs(run.grads["x"][2]) <= run.error_estimate["x"][2]
+    assert any("kink" in note for note in run.notes)

@@ -22,6 +22,11 @@ with h = eps^(1/4)·max(1, |x_i|), t = eps^(1/4)·max(1, max|x|) (the step that
 balances O(h²) truncation with eps·F/(h t) rounding); reported M(h/2, t/2)
 with estimate |M(h, t) − M(h/2, t/2)| / 3 + 16·eps·F / (h t / 4).
 
+Kinks.  Where f is not differentiable at x (relu at 0, a tie of amax), the
+one-sided slopes differ by a jump that does not shrink with the step (see
+`_kink`); the derivative there is a convention declared by the registry and
+finite differences cannot check it: that element is NaN, estimate inf.
+
 Where a perturbed evaluation takes another branch or loop count than the
 unperturbed one (its trace differs), or fails, f is not smooth across the
 step and the difference quotient means nothing: that element is NaN with an
@@ -97,6 +102,7 @@ class _Differences:
         self.seed = None if case.seed is None else case.seed.rounded("float64")
         self.trace = None
         self.largest_f = 0.0
+        self.f0 = 0.0
 
     def compute(self) -> None:
         run, case = self.run, self.case
@@ -106,7 +112,8 @@ class _Differences:
         run.trace = trace
         run.variables = scalar_variables(variables, self.engine.Tensor)
         self.trace = trace
-        self.largest_f = abs(self._objective(out))
+        self.f0 = self._objective(out)
+        self.largest_f = abs(self.f0)
         repeat = case.backward_repeat
         for name in case.grad_inputs:
             grad, estimate = self._first_order(name)
@@ -172,22 +179,44 @@ class _Differences:
         for index in np.ndindex(x.shape):
             h = FIRST_ORDER_STEP * max(1.0, abs(float(x[index])))
             try:
-                d_h = self._central(name, index, h)
-                d_half = self._central(name, index, h / 2)
+                plus_h, minus_h = self._pair(name, index, h)
+                plus_half, minus_half = self._pair(name, index, h / 2)
             except _Diverged as exc:
                 grad[index], estimate[index] = np.nan, np.inf
                 self._mark(name, index, str(exc))
                 continue
+            rounding = 8 * EPS * self.largest_f / (h / 2)
+            jump = self._kink(plus_h, minus_h, plus_half, minus_half, h, rounding)
+            if jump is not None:
+                grad[index], estimate[index] = np.nan, np.inf
+                self._mark(name, index, f"f has a kink here (the one-sided slopes differ by "
+                                        f"{jump:.3g}): its derivative is a convention of the "
+                                        "registry, which finite differences cannot check")
+                continue
+            d_h = (plus_h - minus_h) / (2 * h)
+            d_half = (plus_half - minus_half) / h
             grad[index] = d_half
-            estimate[index] = abs(d_h - d_half) / 3 + 8 * EPS * self.largest_f / (h / 2)
+            estimate[index] = abs(d_h - d_half) / 3 + rounding
         return grad, estimate
 
-    def _central(self, name: str, index, h: float) -> float:
+    def _pair(self, name: str, index, h: float) -> tuple[float, float]:
+        """f(x + h e_i), f(x − h e_i)."""
         e = np.zeros(self.run.inputs[name].shape)
         e[index] = h
-        plus = self._f(self._shifted({name: e}))
-        minus = self._f(self._shifted({name: -e}))
-        return (plus - minus) / (2 * h)
+        return self._f(self._shifted({name: e})), self._f(self._shifted({name: -e}))
+
+    def _kink(self, plus_h, minus_h, plus_half, minus_half, h, rounding) -> float | None:
+        """The slope jump where f is not differentiable at x_i, else None.
+
+        The gap between the one-sided slopes, (f(x+h) − 2 f(x) + f(x−h)) / h,
+        is h·f'' + O(h³) where f is smooth: it halves with the step.  At a
+        kink it tends to the jump of the slope and does not shrink.
+        """
+        gap_h = abs(plus_h - 2 * self.f0 + minus_h) / h
+        gap_half = abs(plus_half - 2 * self.f0 + minus_half) / (h / 2)
+        if gap_half > 4 * rounding and gap_half > 0.75 * gap_h:
+            return gap_half
+        return None
 
     # --- second order ----------------------------------------------------------
     def _second_order(self, name: str):
