@@ -96,6 +96,9 @@ def _numpy_index(index):
         return tuple(_numpy_index(i) for i in index)
     if isinstance(index, list):
         return np.asarray([i._array if isinstance(i, Tensor) else i for i in index])
+    if isinstance(index, slice) and index.step is not None and index.step <= 0:
+        raise ValueError(f"step must be greater than zero (got {index.step}); torch has no "
+                         "negative-step slices: use torch.flip or an integer list instead")
     return index
 
 
