@@ -39,9 +39,11 @@ def load(paths: list[str]) -> Loaded:
     missing = [f"{p}: no such file or folder; expected a case file (*.yaml) or a folder of them"
                for p in targets if not p.exists()]
     result = load_paths([p for p in targets if p.exists()])
-    files = getattr(result, "files", None)
-    count = len(files) if files is not None else len({c.file for c in result.cases})
-    return Loaded(list(result.cases), missing + list(result.problems), count)
+    # Files that held a valid case or a problem (a folder without case files is not a file).
+    files = {c.file for c in result.cases} | {
+        p.file for p in result.problems
+        if isinstance(getattr(p, "file", None), str) and Path(p.file).is_file()}
+    return Loaded(list(result.cases), missing + list(result.problems), len(files))
 
 
 def print_problems(problems: list, stream=None) -> None:
