@@ -237,3 +237,18 @@ def test_tolerance_grows_with_size_and_respects_overrides():
     assert tolerance_for(override, "float32", "grad.x") == Tolerance(1e-3, 1e-4)
     assert tolerance_for(small, "float32", "hvp.x").rtol == 4 * tolerance_for(
         small, "float32", "grad.x").rtol
+
+
+def test_fd_elements_it_cannot_check_are_no_evidence_for_blame():
+    # relu'(0): exact says 0 here (a fake oracle), engine and torch say 1; fd marks the kink.
+    case = expr_case("kink", [inp("x", [0, 2])], "sum(relu(x))")
+
+    def oracle(dtype, follow=None):
+        return exact_run(dtype, 2, {"x": [5, 1]})
+
+    verdicts = by_key(judge_case(case, real_runs(case), oracle, []))
+    assert verdicts[("fd", "float64")].status == "pass"
+    assert verdicts[("fd", "float64")].details["grad.x"]["not_compared"] == 1
+    engine = verdicts[("engine", "float64")]
+    assert engine.status == "fail" and engine.blame == "sympy", engine.message
+    assert "fd float64 agree" not in engine.message

@@ -54,7 +54,9 @@ def assign_blame(rows: list[Judged]) -> bool:
             continue
         quantity = failing[0]
         others = [o for o in rows if o.verdict.backend != row.verdict.backend and quantity in o.checks]
-        agree_exact = [o.label for o in others if o.checks[quantity].ok]
+        # fd's elements at kinks are not compared: that is no evidence of agreement.
+        agree_exact = [o.label for o in others if o.checks[quantity].ok
+                       and not o.checks[quantity].details.get("not_compared")]
         if agree_exact:
             row.verdict.blame = row.verdict.backend
             row.verdict.message += f"; {', '.join(agree_exact)} agree with exact"
