@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 import verifier.engine as engine
 
-
 # --- printing ---------------------------------------------------------------
 REPR_VALUES = [
     [4.5, 4.5], [[1.0, 1.0], [1.0, 1.0]], 27.0, [1.5, 2e-5], [0.1, 123.456], [1e9, 1.0],

@@ -4,7 +4,7 @@
 verifier's cases and the seed notebook use.
 """
 
-from verifier.engine import autograd, cuda  # noqa: F401
+from verifier.engine import autograd, cuda  # noqa: F401, I001  (methods must import last: it attaches operators)
 from verifier.engine.creation import (  # noqa: F401
     DoubleTensor, FloatTensor, arange, eye, from_numpy, full, is_tensor, linspace,
     manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
