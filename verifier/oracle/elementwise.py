@@ -80,7 +80,7 @@ class GenericDerivation(Derivation):
             total = part if total is None else total + part
         if total is None:  # the output does not depend on this input
             total = self.ns.values(Generic(shape, sp.Integer(0)))
-        return np.ascontiguousarray(total)
+        return total if total.flags.c_contiguous else np.ascontiguousarray(total)
 
     def symbolic_grad(self, name: str):
         terms = self.symbolic[name]
@@ -95,8 +95,12 @@ class GenericDerivation(Derivation):
         return self.ns._generic(result)
 
     def claim_numbers(self, claim: Generic, shape: tuple) -> np.ndarray:
-        np.broadcast_shapes(claim.shape, shape)
-        return np.ascontiguousarray(np.broadcast_to(self.ns.values(claim), shape))
+        if np.broadcast_shapes(claim.shape, shape) != tuple(shape):
+            raise ValueError(f"shape {list(claim.shape)} does not broadcast to {list(shape)}")
+        values = self.ns.values(claim)
+        if values.shape == tuple(shape):
+            return values
+        return np.ascontiguousarray(np.broadcast_to(values, shape))
 
     def identity(self, claim: Generic, field: str) -> bool:
         if field == "value":
@@ -117,6 +121,8 @@ class GenericDerivation(Derivation):
 
 def _unbroadcast(values: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum a gradient over the dims that broadcasting added or stretched."""
+    if values.shape == tuple(shape):
+        return values
     lead = values.ndim - len(shape)
     if lead > 0:
         values = values.sum(axis=tuple(range(lead)))

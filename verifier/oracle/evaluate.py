@@ -75,14 +75,10 @@ def floats_of(array: np.ndarray) -> np.ndarray:
     """float64 roundings of an object array of numbers (longdouble arrays pass through)."""
     if array.dtype != object:
         return np.asarray(array, dtype=np.float64)
-    cache: dict = {}  # by identity: a uniform result is one object repeated
-    flat = []
-    for v in array.flat:
-        f = cache.get(id(v))
-        if f is None:
-            f = cache[id(v)] = to_float(v)
-        flat.append(f)
-    return np.array(flat, dtype=np.float64).reshape(array.shape)
+    from verifier.oracle.factored import distinct
+    table, inverse = distinct(array)
+    return np.array([to_float(v) for v in table], dtype=np.float64).reshape(-1)[inverse] \
+        if table else np.zeros(array.shape)
 
 
 def sign_of_difference(a, b, where: str = "") -> tuple[int, str]:

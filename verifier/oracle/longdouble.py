@@ -123,6 +123,11 @@ def _power(e, base, exponent):
         return np.sqrt(base)
     if power == -1:
         return LD(1) / base
+    if power.is_Integer and 2 <= int(power) <= 4:
+        result = base
+        for _ in range(int(power) - 1):
+            result = result * base
+        return result
     if power.is_Integer:
         return np.power(base, int(power)) if int(power) >= 0 else LD(1) / np.power(base, -int(power))
     return np.power(base, exponent)

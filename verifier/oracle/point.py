@@ -8,6 +8,7 @@ rounded input) and SymPy Rationals are only made for the values needed.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -101,7 +102,7 @@ def point_input(spec: Input, dtype: str) -> PointInput:
         if dtype != "exact":
             value = Fraction(_round(float(value), dtype))
         return PointInput(spec.name, shape, uniform=value)
-    as64 = np.asarray(exact, dtype=np.float64) if exact.size else np.zeros(shape)
+    as64 = _float64(exact)
     if dtype == "float32":
         return PointInput(spec.name, shape, floats=as64.astype(np.float32).astype(np.float64))
     if dtype == "float64" or spec.kind == "random":
@@ -110,6 +111,21 @@ def point_input(spec: Input, dtype: str) -> PointInput:
     if all(Fraction(float(f)) == v for f, v in zip(as64.flat, exact.flat)):
         return PointInput(spec.name, shape, floats=as64)
     return PointInput(spec.name, shape, fractions=exact)
+
+
+_as64: dict[int, tuple] = {}  # id(exact array) -> (weakref, float64 values)
+
+
+def _float64(exact: np.ndarray) -> np.ndarray:
+    """float64 roundings of an input's Fractions, converted once per input."""
+    entry = _as64.get(id(exact))
+    if entry is not None and entry[0]() is exact:
+        return entry[1]
+    as64 = np.asarray(exact, dtype=np.float64) if exact.size else np.zeros(exact.shape)
+    as64.flags.writeable = False
+    key = id(exact)
+    _as64[key] = (weakref.ref(exact, lambda _, key=key: _as64.pop(key, None)), as64)
+    return as64
 
 
 def case_point(case: Case, dtype: str) -> dict[str, PointInput]:

@@ -16,6 +16,7 @@ import sympy as sp
 
 from verifier.oracle import longdouble
 from verifier.oracle.evaluate import exact_number, is_exact, rational
+from verifier.oracle.factored import distinct, factored_array, uniform_array
 from verifier.oracle.point import PointInput
 
 DISTINCT_LIMIT = 64  # per input, for exact evaluation
@@ -74,15 +75,13 @@ class Valuation:
             result = longdouble.evaluate(expr, env)
             return np.broadcast_to(np.asarray(result, dtype=np.longdouble), shape)
         if not isinstance(expr, sp.Basic) or not expr.free_symbols:
-            return np.full(shape, exact_number(expr), dtype=object)
+            return uniform_array(exact_number(expr), shape)
         fixed = {s: scalars[s] for s in expr.free_symbols if s in scalars}
         if not used:
-            return np.full(shape, exact_number(expr.xreplace(fixed)), dtype=object)
+            return uniform_array(exact_number(expr.xreplace(fixed)), shape)
         combos, inverse = self._combinations(used, shape)
         results = [exact_number(expr.xreplace({**fixed, **dict(zip(used, c))})) for c in combos]
-        table = np.empty(len(results), dtype=object)
-        table[:] = results
-        return table[inverse].reshape(shape)
+        return factored_array(results, inverse.reshape(shape))
 
     def _total(self, expr, shape: tuple, scalars: dict):
         expr = sp.sympify(expr)
@@ -150,10 +149,4 @@ def all_exact(array: np.ndarray) -> bool:
     """Whether an object array holds only exact rationals."""
     if array.dtype != object:
         return False
-    seen = set()
-    for v in array.flat:
-        if id(v) not in seen:
-            if not is_exact(v):
-                return False
-            seen.add(id(v))
-    return True
+    return all(is_exact(v) for v in distinct(array)[0])
