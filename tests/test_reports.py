@@ -41,19 +41,28 @@ def sample() -> list[Verdict]:
 def test_table_has_a_row_per_case_a_column_per_backend_dtype_and_a_legend():
     text = render_table(sample(), Style(color=False))
     lines = text.splitlines()
-    assert lines[0].split() == ["case", "sympy", "exact", "engine", "f64", "engine", "f32",
-                                "torch-cuda", "f64", "torch", "f64", "torch", "f32"]
-    square = lines[1].split()
-    assert square[0] == "square" and square[1:4] == ["✓", "✓", "✗"] and square.count("-") == 3
-    assert lines[2].split()[1:5] == ["-", "E", "D", "s"]
-    assert lines[3].split()[-2:] == ["x", "X"]
+    assert lines[0].split() == ["case", "sympy", "engine", "torch"]
+    assert lines[1].split() == ["exact", "f64", "f32", "f64", "f32"]
+    assert lines[2].split() == ["square", "✓", "✓", "✗", "-", "-"]
+    assert lines[3].split() == ["loop", "-", "E", "D", "-", "-"]
+    assert lines[4].split() == ["kink", "-", "-", "-", "x", "X"]
+    # marks sit under their dtype labels
+    assert lines[2].index("✗") == lines[1].index("f32")
     assert "✗ fail" in text and "D diverged" in text and "- not run" in text
+    # a column skipped on every case for one reason is folded into a note
+    assert "torch-cuda float64: skipped on every case (no CUDA)" in text
+
+
+def test_a_column_with_a_skip_and_a_result_is_kept():
+    verdicts = sample() + [Verdict("square", "cases/a.yaml", "torch-cuda", "float64", "pass")]
+    text = render_table(verdicts, Style())
+    assert "torch-cuda" in text.splitlines()[0] and "skipped on every case" not in text
 
 
 def test_colors_only_when_asked_and_ascii_fallback():
     assert "\x1b[" not in render_table(sample(), Style(color=False))
     assert "\x1b[32m✓\x1b[0m" in render_table(sample(), Style(color=True))
-    assert "F" in render_table(sample(), Style(unicode=False)).splitlines()[1].split()
+    assert "F" in render_table(sample(), Style(unicode=False)).splitlines()[2].split()
 
 
 def test_no_color_env_and_non_tty_disable_color(monkeypatch):

@@ -23,36 +23,63 @@ def columns_of(verdicts: list[Verdict]) -> list[tuple[str, str]]:
             for d in sorted(dtypes[b], key=lambda d: (_DTYPE_ORDER.get(d, 9), d))]
 
 
-def _header(backend: str, dtype: str) -> str:
-    return f"{backend} {_SHORT_DTYPE.get(dtype, dtype)}"
-
-
 def _short(name: str) -> str:
     return name if len(name) <= _MAX_NAME else name[:_MAX_NAME - 1] + "…"
 
 
+def _skipped_everywhere(verdicts: list[Verdict], columns) -> dict[tuple[str, str], str]:
+    """Columns where every row was skipped for one reason (torch-cuda without CUDA): column -> reason."""
+    reasons: dict[tuple[str, str], set[str]] = {}
+    for v in verdicts:
+        reasons.setdefault((v.backend, v.dtype), set()).add(v.message if v.status == "skip" else "\0")
+    return {c: next(iter(r)) for c, r in reasons.items() if len(r) == 1 and "\0" not in r}
+
+
 def render_table(verdicts: list[Verdict], style: Style) -> str:
-    """One row per case, one column per backend x dtype, then the legend."""
+    """One row per case, one column per backend x dtype (grouped under the backend), a legend.
+
+    A column skipped on every row for one reason is folded into a note under the table.
+    """
     if not verdicts:
         return ""
-    columns = columns_of(verdicts)
+    all_columns = columns_of(verdicts)
+    folded = _skipped_everywhere(verdicts, all_columns)
+    columns = [c for c in all_columns if c not in folded] or all_columns
     cases: dict[str, dict[tuple[str, str], Verdict]] = {}
     for v in verdicts:
         cases.setdefault(v.case, {})[(v.backend, v.dtype)] = v
     name_width = max(len("case"), *(len(_short(c)) for c in cases))
-    widths = [len(_header(*c)) for c in columns]
-    lines = ["  ".join([style.paint("case".ljust(name_width), "bold")] +
-                       [style.paint(_header(*c), "bold") for c in columns])]
+
+    groups: list[tuple[str, list[str]]] = []  # backend -> its dtype labels
+    for backend, dtype in columns:
+        if not groups or groups[-1][0] != backend:
+            groups.append((backend, []))
+        groups[-1][1].append(_SHORT_DTYPE.get(dtype, dtype))
+    # Each group is as wide as its name or its dtype labels, whichever is wider.
+    group_widths = [max(len(b), len(" ".join(labels))) for b, labels in groups]
+    top = ["case".ljust(name_width)] + [b.ljust(w) for (b, _), w in zip(groups, group_widths)]
+    sub = [" " * name_width] + [" ".join(labels).ljust(w)
+                                for (_, labels), w in zip(groups, group_widths)]
+    lines = [style.paint("  ".join(top).rstrip(), "bold"), style.paint("  ".join(sub).rstrip(), "dim")]
+    label_widths = [len(_SHORT_DTYPE.get(d, d)) for _, d in columns]
     for name, row in cases.items():
-        cells = []
-        for column, width in zip(columns, widths):
-            v = row.get(column)
-            mark = style.mark(v.status, v.diverged) if v else NOT_RUN_MARK
-            # Marks may carry color codes: pad by the visible width (one character).
-            cells.append(" " * ((width - 1) // 2) + mark + " " * (width - 1 - (width - 1) // 2))
-        lines.append("  ".join([_short(name).ljust(name_width)] + cells))
+        cells, i = [], 0
+        for (_, labels), width in zip(groups, group_widths):
+            marks = []
+            for _ in labels:
+                v = row.get(columns[i])
+                mark = style.mark(v.status, v.diverged) if v else NOT_RUN_MARK
+                # Marks may carry color codes: pad by the visible width (one character).
+                marks.append(mark + " " * (label_widths[i] - 1))
+                i += 1
+            visible = sum(label_widths[i - len(labels):i]) + len(labels) - 1
+            cells.append(" ".join(marks) + " " * (width - visible))
+        lines.append("  ".join([_short(name).ljust(name_width)] + cells).rstrip())
     lines.append("")
     lines.append(style.legend())
+    for (backend, dtype), reason in folded.items():
+        if (backend, dtype) not in columns:
+            lines.append(f"{backend} {dtype}: skipped on every case ({reason})")
     return "\n".join(lines)
 
 
