@@ -137,3 +137,12 @@ def test_walk_counts_operators_as_functions():
         result=ir.UnaryOp("-", ir.BinOp("@", ir.Name("y"), ir.Call("exp", (ir.Name("x"),)))))
     case = dataclasses.make_dataclass("FakeCase", ["program"])(program)
     assert functions_called(case) == {"mul", "neg", "matmul", "exp"}
+
+
+def test_docs_name_every_function():
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "cases.md").read_text(encoding="utf-8")
+    missing = [name for name in language_functions() if not re.search(rf"`[^`]*\b{name}\b[^`]*`", docs)]
+    assert not missing, f"docs/cases.md does not list these registered functions: {missing}"
