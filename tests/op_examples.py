@@ -232,7 +232,8 @@ def values(domain, shape, rng: np.random.Generator) -> np.ndarray:
     x = rng.uniform(domain.low, domain.high, size=shape)
     for point in domain.avoid:
         near = np.abs(x - point) < domain.margin
-        x = np.where(near, point + np.where(x >= point, 1, -1) * (domain.margin + rng.uniform(0, 0.5, size=shape)), x)
+        pushed = point + np.where(x >= point, 1, -1) * (domain.margin + rng.uniform(0, 0.5, size=shape))
+        x = np.where(near, pushed, x)
     if domain.well_conditioned:
         # A diagonally dominant matrix: eigenvalues stay away from 0.
         n = shape[-1]

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import verifier.engine as engine
-from verifier.ops.registry import all_ops, language_functions
 from tests.op_examples import HypothesisDraws, RandomDraws, build, values
+from verifier.ops.registry import all_ops, language_functions
 
 DTYPES = {"float64": (torch.float64, engine.float64), "float32": (torch.float32, engine.float32)}
 TESTED = sorted(name for name, op in language_functions().items() if op.kind != "meta")
@@ -148,3 +148,65 @@ def test_random_examples(name, dtype_name, data, seed):
     op = all_ops()[name]
     shapes, params = build(op, HypothesisDraws(data))
     check_against_torch(op, shapes, params, dtype_name, seed)
+
+
+# --- kink conventions: torch, the engine and the SymPy form agree at the kink ----------
+def first_gradients(module, name, points, params):
+    """Gradients of sum(op(*points)) for torch or the engine, as float64 arrays."""
+    leaves = [module.tensor(np.asarray(p, dtype=np.float64), dtype=module.float64,
+                            requires_grad=True) for p in points]
+    out = call(module, all_ops()[name], leaves, params)
+    out.sum().backward()
+    return [as_numpy(t.grad) for t in leaves]
+
+
+def sympy_gradients(name, points, params):
+    """d/dx sum(op(x)) from the registry's SymPy form, differentiated, then evaluated at points."""
+    op = all_ops()[name]
+    arrays, bindings = [], {}
+    for k, p in enumerate(points):
+        p = np.asarray(p, dtype=object)
+        symbols = sp.symbols(f"a{k}_0:{p.size}")
+        bindings.update({s: sp.Rational(v) for s, v in zip(symbols, p.ravel())})
+        arrays.append(np.array(symbols, dtype=object).reshape(p.shape))
+    exact_params = {k: sp.Rational(v) if isinstance(v, float) and np.isfinite(v) else v
+                    for k, v in params.items()}
+    total = sp.Add(*np.asarray(op.sympy(*arrays, **exact_params), dtype=object).ravel())
+    return [np.array([float(sp.diff(total, s).subs(bindings)) for s in a.ravel()]).reshape(a.shape)
+            for a in arrays]
+
+
+KINKS = [
+    # (op, points, params, expected gradients)
+    ("relu", [[-1.0, 0.0, 2.0]], {}, [[0, 0, 1]]),
+    ("abs", [[-1.0, 0.0, 2.0]], {}, [[-1, 0, 1]]),
+    ("clamp", [[-1.0, -0.5, 0.0, 0.5, 1.0]], {"min": -0.5, "max": 0.5}, [[0, 1, 1, 1, 0]]),
+    ("clamp", [[-1.0, -0.5, 0.0]], {"min": -0.5}, [[0, 1, 1]]),
+    ("maximum", [[1.0, 2.0, 3.0], [1.0, 1.0, 4.0]], {}, [[0.5, 1, 0], [0.5, 0, 1]]),
+    ("minimum", [[1.0, 2.0, 3.0], [1.0, 1.0, 4.0]], {}, [[0.5, 0, 1], [0.5, 1, 0]]),
+    ("amax", [[3.0, 1.0, 3.0, 3.0]], {}, [[1 / 3, 0, 1 / 3, 1 / 3]]),
+    ("amin", [[[1.0, 1.0], [2.0, 0.5]]], {"dim": 1}, [[[0.5, 0.5], [0, 1]]]),
+    ("norm", [[0.0, 0.0, 0.0]], {}, [[0, 0, 0]]),
+    ("prod", [[2.0, 0.0, 3.0]], {}, [[0, 6, 0]]),
+    ("prod", [[2.0, 0.0, 0.0]], {}, [[0, 0, 0]]),
+    ("sqrt", [[0.0, 4.0]], {}, [[np.inf, 0.25]]),
+    ("softplus", [[0.0, 30.0]], {}, [[0.5, 1.0]]),
+]
+
+
+@pytest.mark.parametrize("name, points, params, expected", KINKS,
+                         ids=[f"{k[0]}-{i}" for i, k in enumerate(KINKS)])
+def test_kink_convention(name, points, params, expected):
+    for where, grads in (("torch", first_gradients(torch, name, points, params)),
+                         ("engine", first_gradients(engine, name, points, params)),
+                         ("sympy", sympy_gradients(name, points, params))):
+        for got, want in zip(grads, expected):
+            np.testing.assert_allclose(got, np.asarray(want, dtype=float), rtol=1e-12, atol=0,
+                                       err_msg=f"{name}'s gradient at its kink ({where})")
+
+
+def test_sympy_values_stay_exact_at_rational_points():
+    op = all_ops()["softplus"]
+    assert op.sympy(np.array([sp.Integer(0)], dtype=object))[0] == sp.log(2)
+    assert all_ops()["sigmoid"].sympy(np.array([sp.Integer(0)], dtype=object))[0] == sp.Rational(1, 2)
+    assert all_ops()["norm"].sympy(np.array([sp.Integer(3), sp.Integer(4)], dtype=object)) == 5

@@ -17,12 +17,13 @@ from verifier.ops.registry import Domain, Op, register
 from verifier.ops.symbolic import elementwise
 from verifier.ops.sympy_functions import TorchSqrt
 
+ANYWHERE = Domain()
 POSITIVE = Domain(low=0.1, high=3.0)
 OPEN_UNIT = Domain(low=-0.9, high=0.9)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def unary(name, forward, vjp, sympy_fn, *, uses_out=False, domain=Domain(), kinks="",
+def unary(name, forward, vjp, sympy_fn, *, uses_out=False, domain=ANYWHERE, kinks="",
           node_name=None, doc=""):
     extra = {"node_name": node_name} if node_name else {}
     return register(Op(

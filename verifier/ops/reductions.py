@@ -102,8 +102,8 @@ register(Op(
     kind="reduction",
     forward=_prod, vjp=_prod_vjp,
     sympy=lambda a, dim=None, keepdim=False: reduce_object(a, dim, keepdim, lambda xs: sp.Mul(*xs)),
-    torch=lambda torch, x, dim=None, keepdim=False: torch.prod(x) if dim is None
-    else torch.prod(x, dim, keepdim=keepdim),
+    torch=lambda torch, x, dim=None, keepdim=False: torch.prod(x, dim, keepdim=keepdim)
+    if dim is not None else torch.prod(x).reshape((1,) * x.ndim if keepdim else ()),
     kinks="exact where inputs are 0: the gradient of x_i is the product of the others "
           "(with two or more zeros in a slice every gradient of that slice is 0)",
 ))

@@ -10,6 +10,7 @@ that gets differentiated) carries the convention.
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.logic import fuzzy_and
 
 
 def _all_numbers(args) -> bool:
@@ -41,7 +42,7 @@ class TiedMax(sp.Function):
         return sp.Max(*[a.evalf(prec) for a in self.args])
 
     def _eval_is_real(self):
-        return sp.fuzzy_and(a.is_real for a in self.args)
+        return fuzzy_and(a.is_real for a in self.args)
 
 
 def tied_min(*args):
