@@ -22,6 +22,7 @@ RELATIONS = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterTha
              ">=": sp.GreaterThan, "==": sp.Equality, "!=": sp.Unequality}
 RELATION_OPS = {cls: op for op, cls in RELATIONS.items()}
 INTEGER_PARAMS = ("dim", "int", "shape")
+SHAPE_WORDS = ("broadcast", "shape", "mismatch", "aligned", "core dimension")
 
 
 def shape_text(value) -> str:
@@ -73,11 +74,16 @@ class SympyNamespace(Namespace):
         try:
             return op.sympy(*tensors, **params)
         except ValueError as exc:
-            if "broadcast" in str(exc) or "shape" in str(exc):
-                shapes = " and ".join(shape_text(t) for t in tensors if isinstance(t, np.ndarray))
+            text = str(exc)
+            shapes = " and ".join(shape_text(t) for t in tensors if isinstance(t, np.ndarray))
+            if op.kind == "linalg" and any(w in text for w in SHAPE_WORDS):
+                raise CaseError("shape", f"{op.name}(): shapes {shapes} cannot be multiplied "
+                                         f"({text}); the last dim of the first must equal the "
+                                         "first (or second-to-last) dim of the second") from None
+            if any(w in text for w in SHAPE_WORDS):
                 raise CaseError("shape", f"{op.name}(): the shapes {shapes} do not broadcast "
-                                         f"({exc}); make the sizes equal or 1 in each dim") from None
-            raise CaseError("other", f"{op.name}(): {exc}") from None
+                                         f"({text}); make the sizes equal or 1 in each dim") from None
+            raise CaseError("other", f"{op.name}(): {text}") from None
         except RuntimeError as exc:
             kind = "shape" if "shape" in str(exc) else "other"
             raise CaseError(kind, f"{op.name}(): {exc}") from None
