@@ -136,7 +136,9 @@ def render_show(outcome, style: Style | None = None) -> str:
         for who, dtype, run, exact in rows:
             label = f"oracle at {who}" if exact else f"{who} {dtype}"
             numbers = _numbers_of(run, quantity, exact)
-            if run.error_kind:
+            if run.skipped:
+                text = f"skipped: {run.skipped}"
+            elif run.error_kind:
                 text = f"raised {run.error_kind}: {run.error_message}"
             else:
                 text = format_array(numbers, "exact" if exact else dtype)
