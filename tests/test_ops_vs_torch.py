@@ -210,3 +210,83 @@ def test_sympy_values_stay_exact_at_rational_points():
     assert op.sympy(np.array([sp.Integer(0)], dtype=object))[0] == sp.log(2)
     assert all_ops()["sigmoid"].sympy(np.array([sp.Integer(0)], dtype=object))[0] == sp.Rational(1, 2)
     assert all_ops()["norm"].sympy(np.array([sp.Integer(3), sp.Integer(4)], dtype=object)) == 5
+
+
+# --- Python scalars, torch's promotion, shape errors, the engine's in-place helpers -----
+SCALAR_EXPRESSIONS = [
+    lambda m, x: 2 - x, lambda m, x: x ** 2, lambda m, x: 2 ** x, lambda m, x: 1.5 / x,
+    lambda m, x: x * m.tensor(3.0, dtype=m.float64),  # a 0-d float64 must not promote float32
+    lambda m, x: m.where(x > 0, x, 0.0), lambda m, x: m.maximum(x, m.tensor(0.5, dtype=m.float64)),
+]
+
+
+@pytest.mark.parametrize("dtype_name", sorted(DTYPES))
+@pytest.mark.parametrize("index", range(len(SCALAR_EXPRESSIONS)))
+def test_python_scalars_and_zero_dim_operands(index, dtype_name):
+    expression = SCALAR_EXPRESSIONS[index]
+    arrays = np.array([0.5, 1.25, 2.0])
+    results = []
+    for module, dtype in zip((torch, engine), DTYPES[dtype_name]):
+        x = module.tensor(arrays, dtype=dtype, requires_grad=True)
+        out = expression(module, x)
+        out.sum().backward()
+        results.append((out, x.grad))
+    (t_out, t_grad), (e_out, e_grad) = results
+    tol = tolerance(np.float32 if dtype_name == "float32" else np.float64)
+    assert str(e_out.dtype) == str(t_out.dtype)
+    assert_close("value", e_out, t_out, tol)
+    assert_close("grad", e_grad, t_grad, tol)
+
+
+SHAPE_ERRORS = [
+    lambda m: m.ones(2, 3) + m.ones(4),
+    lambda m: m.matmul(m.ones(2, 3), m.ones(2, 3)),
+    lambda m: m.cat([m.ones(2, 3), m.ones(2, 4)], dim=0),
+    lambda m: m.stack([m.ones(2), m.ones(3)]),
+    lambda m: m.ones(2, 3).reshape(4, 2),
+    lambda m: m.dot(m.ones(2), m.ones(3)),
+    lambda m: m.ones(2, 3).sum(dim=2),
+    lambda m: m.ones(2, 3, 4).t(),
+]
+
+
+@pytest.mark.parametrize("index", range(len(SHAPE_ERRORS)))
+def test_shape_errors_raise_like_torch(index):
+    expression = SHAPE_ERRORS[index]
+    with pytest.raises((RuntimeError, IndexError)):
+        expression(torch)
+    with pytest.raises((RuntimeError, IndexError)):
+        expression(engine)
+
+
+def test_copy_gives_the_gradient_to_src_only():
+    for m in (torch, engine):
+        x = m.ones(2, 3, dtype=m.float64, requires_grad=True)
+        src = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        y = x * 2
+        y.copy_(src)
+        (y * y).sum().backward()
+        assert x.grad is None or not np.any(as_numpy(x.grad)), m.__name__
+        np.testing.assert_allclose(as_numpy(src.grad), [4.0, 8.0, 12.0])
+
+
+def test_fill_and_zero_cut_the_gradient():
+    for m in (torch, engine):
+        x = m.ones(3, dtype=m.float64, requires_grad=True)
+        y = x * 2
+        y.fill_(5.0)
+        z = x * 3
+        z.zero_()
+        (y.sum() + z.sum() + x.sum()).backward()
+        np.testing.assert_allclose(as_numpy(x.grad), [1.0, 1.0, 1.0], err_msg=m.__name__)
+        np.testing.assert_allclose(as_numpy(y.detach()), [5.0, 5.0, 5.0])
+
+
+def test_exp_reads_its_saved_input_after_an_inplace_change_like_torch_errors():
+    for m in (torch, engine):
+        x = m.ones(3, dtype=m.float64, requires_grad=True)
+        y = x * 1
+        z = (y * y).sum()  # mul saves y for the gradient of the other factor
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.backward()
