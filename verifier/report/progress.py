@@ -29,6 +29,7 @@ class Progress:
 
     def finish(self, case, verdicts) -> None:
         self.done += 1
+        self.current = case.name  # worker processes report only finished cases
         self.failed += sum(v.status in ("fail", "error") for v in verdicts)
         self._draw()
 
