@@ -152,9 +152,32 @@ def filled(shape: tuple[int, ...], value: Fraction) -> np.ndarray:
     return out
 
 
+def _fraction_from_ratio(v: float) -> Fraction:
+    # float.as_integer_ratio() is already in lowest terms with a positive denominator, so the
+    # gcd that Fraction() would run is skipped: 10x faster for large random inputs.
+    n, d = v.as_integer_ratio()
+    out = object.__new__(Fraction)
+    out._numerator, out._denominator = n, d
+    return out
+
+
+def _fast_path_works() -> bool:
+    try:
+        probes = (0.1, -2.5, 0.0, 1e-300, 3.0)
+        fast = [_fraction_from_ratio(v) for v in probes]
+        slow = [Fraction(v) for v in probes]
+        return fast == slow and [hash(a) for a in fast] == [hash(b) for b in slow] and \
+            [a + 1 for a in fast] == [b + 1 for b in slow]
+    except Exception:  # noqa: BLE001 - another Python's Fraction internals: use the public path
+        return False
+
+
+_from_float = _fraction_from_ratio if _fast_path_works() else Fraction
+
+
 def from_floats(values: np.ndarray) -> np.ndarray:
-    """float64 values as exact Fractions (each float is a dyadic rational)."""
+    """float64 values as exact Fractions (each finite float is a dyadic rational)."""
     out = np.empty(values.shape, dtype=object)
     if values.size:
-        out.reshape(-1)[:] = [Fraction(v) for v in values.reshape(-1).tolist()]
+        out.reshape(-1)[:] = [_from_float(v) for v in values.reshape(-1).tolist()]
     return out
