@@ -48,8 +48,13 @@ unary("log", np.log, lambda ns, g, out, x: (g / x,), sp.log, domain=POSITIVE,
       kinks="log(0) = -inf; log of a negative number is nan")
 unary("log1p", np.log1p, lambda ns, g, out, x: (g / (x + 1),), lambda a: sp.log(1 + a),
       domain=POSITIVE, node_name="Log1PBackward0")
-# d sqrt(x) = 1 / (2 sqrt(x)): +inf at 0, as torch
-unary("sqrt", np.sqrt, lambda ns, g, out, x: (g / (2 * out),), TorchSqrt, uses_out=True,
+def _sqrt_vjp(ns, g, out, x):
+    # d sqrt(x) = 1 / (2 sqrt(x)): +inf at 0, as torch, which gives it without a warning
+    with np.errstate(divide="ignore"):
+        return (g / (2 * out),)
+
+
+unary("sqrt", np.sqrt, _sqrt_vjp, TorchSqrt, uses_out=True,
       domain=POSITIVE, kinks="sqrt'(0) = +inf (torch); sqrt of a negative number is nan")
 unary("sin", np.sin, lambda ns, g, out, x: (g * ns.cos(x),), sp.sin)
 unary("cos", np.cos, lambda ns, g, out, x: (-g * ns.sin(x),), sp.cos)
