@@ -139,8 +139,8 @@ def test_generic_hvp_through_a_reduction():
     assert r.path == "generic"
     x = sp.Matrix([3, 4])
     v = sp.Matrix([1, sp.Rational(5, 4)])
-    H = (sp.eye(2) - x * x.T / 25) / 5
-    assert list(r.exact_hvp["x"]) == list(H * v)
+    hessian = (sp.eye(2) - x * x.T / 25) / 5
+    assert list(r.exact_hvp["x"]) == list(hessian * v)
 
 
 @pytest.mark.parametrize("path", PATHS)

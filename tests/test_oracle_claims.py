@@ -87,7 +87,8 @@ def test_wrong_loop_counter_claim_fails(path):
 
 def test_decimal_seed_claim_holds_exactly():
     # 2^10 * 0.1 = 102.4, with 0.1 meaning 1/10 exactly
-    body = doubling("2 ** k * seed").replace('grad: {x: "2 ** k * seed"}', "grad: {x: [10240, 1024, 102.4]}")
+    body = doubling("2 ** k * seed").replace('grad: {x: "2 ** k * seed"}',
+                                             "grad: {x: [10240, 1024, 102.4]}")
     result = claims_of(body)["grad.x"]
     assert result.status == "pass" and result.how == EXACT
 
@@ -98,7 +99,10 @@ def test_irrational_claim_holds_to_thirty_digits():
     inputs: {x: {value: [1, 2]}}
     expr: sum(exp(x))
     expect:
-      grad: {x: [2.71828182845904523536028747135266249775724709369995, 7.38905609893065022723042746057500781318031557055184]}
+      grad:
+        x:
+          - 2.71828182845904523536028747135266249775724709369995
+          - 7.38905609893065022723042746057500781318031557055184
 """
     result = claims_of(body)["grad.x"]
     assert result.status == "pass" and result.how == DIGITS_HOW

@@ -33,6 +33,8 @@ GRAPH_ERRORS = ("nonscalar_output", "backward_twice", "inplace_saved", "inplace_
 NO_GRAPH = "the exact oracle has no autograd graph: expected errors are checked on the autograd backends"
 PATHS = ("auto", "generic", "expand")
 
+DEFAULT_LIMITS = Limits()
+
 
 @dataclass
 class OracleRun(Run):
@@ -45,7 +47,7 @@ class SympyOracle(Backend):
     name = "sympy"
     exact = True
 
-    def __init__(self, path: str = "auto", limits: Limits = Limits()) -> None:
+    def __init__(self, path: str = "auto", limits: Limits = DEFAULT_LIMITS) -> None:
         if path not in PATHS:
             raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
         self.path = path
@@ -106,7 +108,8 @@ class SympyOracle(Backend):
                 return derivation
             except (NotElementwise, Undecidable, Unsupported) as exc:
                 if self.path == "generic":
-                    raise CaseError("other", f"the generic-element path cannot run this case: {exc}")
+                    raise CaseError("other", "the generic-element path cannot run this "
+                                             f"case: {exc}") from None
                 reason = str(exc)
         else:
             reason = "the expansion path was asked for"

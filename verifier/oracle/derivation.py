@@ -15,11 +15,13 @@ from verifier.backends.base import CaseError
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Limits
 
+DEFAULT_LIMITS = Limits()
+
 
 class Derivation:
     path = ""
 
-    def __init__(self, case: Case, point: dict, follow=None, limits: Limits = Limits()) -> None:
+    def __init__(self, case: Case, point: dict, follow=None, limits: Limits = DEFAULT_LIMITS) -> None:
         self.case = case
         self.point = point
         self.follow = follow

@@ -16,7 +16,7 @@ from verifier.backends.base import CaseError, hvp_direction
 from verifier.cases.model import Case
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
-from verifier.oracle.derivation import Derivation, check_seed, is_zero
+from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, is_zero
 from verifier.oracle.generic import Generic, GenericNamespace
 from verifier.oracle.point import PointInput
 from verifier.oracle.values import Valuation
@@ -27,7 +27,7 @@ SEED = "seed"
 class GenericDerivation(Derivation):
     path = "generic"
 
-    def __init__(self, case: Case, point: dict, follow=None, limits: Limits = Limits(),
+    def __init__(self, case: Case, point: dict, follow=None, limits: Limits = DEFAULT_LIMITS,
                  mode: str | None = None) -> None:
         super().__init__(case, point, follow, limits)
         self.input_symbols = {name: sp.Symbol(name, real=True) for name in point}

@@ -16,7 +16,7 @@ from verifier.backends.base import CaseError, hvp_direction
 from verifier.cases.model import Case
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
-from verifier.oracle.derivation import Derivation, check_seed, element_symbols, is_zero
+from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, element_symbols, is_zero
 from verifier.oracle.evaluate import exact_number, rational
 from verifier.oracle.namespace import SympyNamespace
 
@@ -27,7 +27,7 @@ ELEMENT_LIMIT = 20000  # elements of all inputs together
 class ExpansionDerivation(Derivation):
     path = "expand"
 
-    def __init__(self, case: Case, point: dict, follow=None, limits: Limits = Limits(),
+    def __init__(self, case: Case, point: dict, follow=None, limits: Limits = DEFAULT_LIMITS,
                  reason: str = "the program is not only elementwise ops and full reductions"
                  ) -> None:
         super().__init__(case, point, follow, limits)

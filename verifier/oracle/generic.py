@@ -28,7 +28,6 @@ from verifier.oracle.evaluate import decide
 from verifier.oracle.namespace import RELATION_OPS, RELATIONS, SympyNamespace
 from verifier.oracle.reductions import sum_form
 from verifier.oracle.values import Valuation
-from verifier.ops import registry
 
 
 class NotElementwise(Exception):
@@ -185,9 +184,10 @@ class GenericNamespace(SympyNamespace):
     def values(self, g: Generic) -> np.ndarray:
         return self.valuation.values(g.expr, g.shape, self.scalars_for(g.expr))
 
-    def gradient(self, H, wrt: dict) -> dict:
-        """d H/d input for H an expression in sum symbols: {name: {shape: expr over shape}}."""
-        adjoint = {s: sp.diff(H, s) for s in sp.sympify(H).free_symbols if s in self.nodes}
+    def gradient(self, total, wrt: dict) -> dict:
+        """d total/d input, total an expression in sum symbols: {name: {shape: expr}}."""
+        adjoint = {s: sp.diff(total, s) for s in sp.sympify(total).free_symbols
+                   if s in self.nodes}
         grads: dict = {name: {} for name in wrt}
         for node in reversed(list(self.sums)):
             lam = adjoint.pop(node.symbol, 0)

@@ -14,8 +14,8 @@ import sympy as sp
 
 from verifier.backends.base import CaseError
 from verifier.lang.interpreter import Namespace
-from verifier.oracle.evaluate import decide, rational
 from verifier.ops import registry
+from verifier.oracle.evaluate import decide, rational
 
 BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
 RELATIONS = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan,

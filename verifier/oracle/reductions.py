@@ -54,6 +54,9 @@ def _matches_registry(op, params: dict, form) -> bool:
     xs = sp.symbols("a0:3", real=True)
     try:
         params = {k: v for k, v in params.items() if k not in ("dim", "keepdim")}
+        # A 1-d array reduced over dim 0 is reduced over every dim.
+        params.update({k: v for k, v in (("dim", 0), ("keepdim", False))
+                       if k in op.param_names()})
         reference = np.asarray(op.sympy(np.array(xs, dtype=object), **params), dtype=object).item()
     except Exception:  # noqa: BLE001 - any failure means: do not use the form
         return False
