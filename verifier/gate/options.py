@@ -85,8 +85,13 @@ def gate(args, verdicts, status: int, out, err) -> int:
     """Compare with --baseline and decide the exit status (`status` is the run's own)."""
     if not args.baseline:
         return status
-    from verifier.gate.baseline import BaselineError, compare, format_comparison, read_baseline, \
-        write_baseline
+    from verifier.gate.baseline import (
+        BaselineError,
+        compare,
+        format_comparison,
+        read_baseline,
+        write_baseline,
+    )
 
     try:
         comparison = compare(read_baseline(args.baseline), verdicts)

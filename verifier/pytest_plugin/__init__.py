@@ -54,6 +54,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[run_cache_key] = RunCache()
+    if config.option.verifier_backends:
+        from verifier.backends.available import all_backends
+        from verifier.runner import select_backends
+
+        try:
+            select_backends(all_backends(), config.option.verifier_backends)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--verifier-backend: {exc}") from None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -60,7 +61,7 @@ class CaseFile(pytest.File):
     def collect(self):
         from verifier.cases.loader import load_paths
 
-        result = load_paths([self.path])
+        result = load_paths([self._shown_path()])
         problems = [str(p) for p in result.problems]
         cache = self.config.stash[run_cache_key]
         for case in result.cases:
@@ -72,11 +73,9 @@ class CaseFile(pytest.File):
             raise self.CollectError("\n".join(problems))
         options = self.config.option
         table = _backend_table()
-        try:
-            rows = {case.name: planned_rows(case, table, options.verifier_backends,
-                                            options.verifier_dtypes) for case in result.cases}
-        except ValueError as exc:
-            raise pytest.UsageError(f"--verifier-backend: {exc}") from None
+        # Unknown --verifier-backend names were refused in pytest_configure.
+        rows = {case.name: planned_rows(case, table, options.verifier_backends,
+                                        options.verifier_dtypes) for case in result.cases}
         with_xdist = self.config.pluginmanager.hasplugin("xdist")
         for case in result.cases:
             for backend, dtype in rows[case.name]:
@@ -87,6 +86,12 @@ class CaseFile(pytest.File):
                 if with_xdist:
                     item.add_marker(pytest.mark.xdist_group(case.name))
                 yield item
+
+
+    def _shown_path(self) -> Path:
+        """The path as problems and reports print it: relative to where pytest was started."""
+        start = self.config.invocation_params.dir
+        return self.path.relative_to(start) if self.path.is_relative_to(start) else self.path
 
 
 class CaseItem(pytest.Item):
