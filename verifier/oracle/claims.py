@@ -19,6 +19,7 @@ from verifier.backends.base import CaseError, LimitExceeded, Run
 from verifier.cases.model import Case, Claim
 from verifier.oracle.evaluate import DIGITS, rational, to_float
 from verifier.oracle.factored import distinct, uniform_array
+from verifier.oracle.generic import NotElementwise, Undecidable
 from verifier.oracle.longdouble import DIGITS as LD_DIGITS
 
 IDENTITY = "identity proven"
@@ -85,7 +86,11 @@ def _closed_form(run: Run, field: str, claim: Claim, exact: np.ndarray) -> Claim
     if derivation is None:
         return ClaimResult(field, "error", message=f"{field}: the run carries no derivation; "
                                                    "pass the SympyOracle's own 'exact' run")
-    symbolic = derivation.claim(claim.expr)
+    try:
+        symbolic = derivation.claim(claim.expr)
+    except (NotElementwise, Undecidable):
+        derivation = derivation.expansion()
+        symbolic = derivation.claim(claim.expr)
     try:
         np.broadcast_shapes(_shape(symbolic), exact.shape)
         claimed = derivation.claim_numbers(symbolic, exact.shape)

@@ -87,6 +87,17 @@ class GenericDerivation(Derivation):
         return sp.Add(*terms.values()) if terms else sp.Integer(0)
 
     # --- claims ----------------------------------------------------------------------
+    def expansion(self) -> Derivation:
+        """The same case on the expansion path, replaying this run's path (for claims
+        that are not elementwise, such as a partial sum)."""
+        if getattr(self, "_expansion", None) is None:
+            from verifier.oracle.expand import ExpansionDerivation
+            expanded = ExpansionDerivation(self.case, self.point, self.trace, self.limits,
+                                           reason="a claim is not elementwise")
+            expanded.derive()
+            self._expansion = expanded
+        return self._expansion
+
     def claim(self, expr: ir.Expr):
         env = dict(self.env)
         if self.seed is not None:

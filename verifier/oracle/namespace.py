@@ -22,7 +22,7 @@ RELATIONS = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterTha
              ">=": sp.GreaterThan, "==": sp.Equality, "!=": sp.Unequality}
 RELATION_OPS = {cls: op for op, cls in RELATIONS.items()}
 INTEGER_PARAMS = ("dim", "int", "shape")
-SHAPE_WORDS = ("broadcast", "shape", "mismatch", "aligned", "core dimension")
+SHAPE_WORDS = ("broadcast", "shape", "mismatch", "aligned", "dimension", "must match")
 
 
 def shape_text(value) -> str:
@@ -56,7 +56,8 @@ class SympyNamespace(Namespace):
         any_array = any(isinstance(t, (np.ndarray, list)) for t in tensors)
         params = {name: self._param(op, name, v) for name, v in params.items()}
         if op.variadic:
-            tensors = ([self._array(t) for t in tensors[0]],) + tuple(
+            # The registry's variadic ops take the list unpacked: sympy(*arrays, dim=...).
+            tensors = tuple(self._array(t) for t in tensors[0]) + tuple(
                 self._array(t) for t in tensors[1:])
         else:
             tensors = tuple(self._array(t) for t in tensors)
