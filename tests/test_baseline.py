@@ -160,3 +160,93 @@ def test_table_names_case_backend_dtype_before_and_after():
     assert lines[1].split() == ["case", "backend", "dtype", "before", "after", "why"]
     assert "mean_sq  engine   float32  pass (2 ulp)  fail (40 ulp)  now fails" in text
     assert lines[-1].startswith("baseline ci/baseline.json: FAILED: 1 regression(s)")
+
+
+# --- `verifier run --baseline / --update-baseline / --workers`, end to end -----------------
+
+SUITE = """
+cases:
+  - name: square_sum
+    inputs:
+      x: {value: [1, 2, 3]}
+    expr: sum(x ** 2)
+    expect:
+      grad: {x: 2 * x}
+    backends: [engine, sympy]
+    dtypes: [float64]
+  - name: cube_sum
+    inputs:
+      x: {value: [1, 2]}
+    expr: sum(x ** 3)
+    expect:
+      grad: {x: CLAIM}
+    backends: [engine, sympy]
+    dtypes: [float64]
+"""
+
+
+def cli(*args):
+    from verifier.cli import main
+    return main(["run", "-qq", "--no-progress", *map(str, args)])
+
+
+def suite(tmp_path, claim="3 * x ** 2", drop_cube=False):
+    text = SUITE.replace("CLAIM", claim)
+    if drop_cube:
+        text = text[:text.index("  - name: cube_sum")]
+    path = tmp_path / "cases.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_gate_end_to_end(tmp_path, capsys):
+    cases, base = suite(tmp_path), tmp_path / "ci" / "baseline.json"
+    assert cli(cases, "--workers", 1, "--baseline", base) == 2  # no baseline yet
+    assert "create it with" in capsys.readouterr().err
+    assert cli(cases, "--workers", 1, "--baseline", base, "--update-baseline") == 0
+    assert f"baseline {base}: written (4 rows)" in capsys.readouterr().out
+    assert cli(cases, "--workers", 1, "--baseline", base) == 0
+    assert "ok: 0 regression(s)" in capsys.readouterr().out
+
+    # A claim that no longer holds fails the oracle's row: a regression, with its table row.
+    assert cli(suite(tmp_path, claim="2 * x"), "--workers", 1, "--baseline", base) == 1
+    out = capsys.readouterr().out
+    assert "Regressions against" in out
+    assert any(line.split()[:5] == ["cube_sum", "sympy", "exact", "pass", "fail"]
+               for line in out.splitlines())
+
+    # A case that vanished is a regression too, although everything that ran passed.
+    assert cli(suite(tmp_path, drop_cube=True), "--workers", 1, "--baseline", base) == 1
+    assert "vanished" in capsys.readouterr().out
+
+
+def test_known_failure_in_the_baseline_is_tolerated(tmp_path, capsys):
+    cases, base = suite(tmp_path, claim="2 * x"), tmp_path / "baseline.json"
+    assert cli(cases, "--workers", 1, "--baseline", base, "--update-baseline") == 1  # the run's own
+    assert base.exists()
+    assert cli(cases, "--workers", 1, "--baseline", base) == 0
+    # Fixing it is an improvement, reported, not failing.
+    assert cli(suite(tmp_path), "--workers", 1, "--baseline", base) == 0
+    assert "Improvements against" in capsys.readouterr().out
+
+
+def test_update_baseline_needs_a_file(tmp_path, capsys):
+    assert cli(suite(tmp_path), "--update-baseline") == 2
+    assert "--update-baseline needs --baseline FILE" in capsys.readouterr().err
+
+
+def test_workers_must_be_positive(tmp_path, capsys):
+    assert cli(suite(tmp_path), "--workers", 0) == 2
+    assert "expected a whole number of processes >= 1, got '0'" in capsys.readouterr().err
+
+
+def test_workers_give_the_serial_report(tmp_path):
+    cases = suite(tmp_path, claim="2 * x")  # a failure in the mix
+    serial, parallel_json = tmp_path / "serial.json", tmp_path / "parallel.json"
+    assert cli(cases, "--workers", 1, "--json", serial) == 1
+    assert cli(cases, "--workers", 2, "--json", parallel_json) == 1
+
+    def rows(path):
+        return [{k: v for k, v in r.items() if k != "seconds"}
+                for r in json.loads(path.read_text())["results"]]
+    assert rows(parallel_json) == rows(serial) and len(rows(serial)) == 4
