@@ -23,7 +23,8 @@ def to_fraction(x) -> Fraction | None:
     if isinstance(x, (bool, int, np.integer)):
         return Fraction(int(x))
     if isinstance(x, (float, np.floating)):
-        return Fraction(float(x)) if np.isfinite(x) else None
+        # as_integer_ratio keeps every bit (a longdouble's 64-bit mantissa too).
+        return Fraction(*x.as_integer_ratio()) if np.isfinite(x) else None
     import sympy
     if isinstance(x, sympy.Basic):
         if x.is_Rational:
