@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy as sp
 
 from verifier.ops.promotion import binary
 from verifier.ops.registry import Domain, Op, Param, register
-from verifier.ops.symbolic import elementwise2
+from verifier.ops.symbolic import elementwise2, sp
 
 TWO_TENSORS = (Domain(), Domain())
 

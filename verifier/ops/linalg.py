@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from verifier.ops.promotion import numpy_dtype
 from verifier.ops.registry import Domain, Op, register
+from verifier.ops.symbolic import sp
 
 WELL_CONDITIONED = Domain(well_conditioned=True)
 

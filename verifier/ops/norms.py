@@ -9,14 +9,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy as sp
 
 from verifier.ops.dims import axes
 from verifier.ops.promotion import numpy_dtype
 from verifier.ops.reductions import DIM_PARAMS, _expand_back, _kept
 from verifier.ops.registry import REQUIRED, Op, Param, register
-from verifier.ops.symbolic import as_object, elementwise, reduce_object
-from verifier.ops.sympy_functions import EuclideanNorm, TiedMax, torch_abs
+from verifier.ops.symbolic import as_object, elementwise, kink, reduce_object, sp
 
 INF = math.inf
 
@@ -46,18 +44,18 @@ def _norm_vjp(ns, g, out, x, p=2, dim=None, keepdim=False):
 
 def _norm_sympy(a, p=2, dim=None, keepdim=False):
     if p == 2:
-        combine = lambda xs: EuclideanNorm(*xs)  # noqa: E731
+        combine = lambda xs: kink.EuclideanNorm(*xs)  # noqa: E731
     elif p in (INF, sp.oo):
-        combine = lambda xs: TiedMax(*[torch_abs(e) for e in xs])  # noqa: E731
+        combine = lambda xs: kink.TiedMax(*[kink.torch_abs(e) for e in xs])  # noqa: E731
     elif p in (-INF, -sp.oo):
-        combine = lambda xs: -TiedMax(*[-torch_abs(e) for e in xs])  # noqa: E731
+        combine = lambda xs: -kink.TiedMax(*[-kink.torch_abs(e) for e in xs])  # noqa: E731
     elif p == 0:
         combine = lambda xs: sp.Add(*[sp.Piecewise((0, sp.Eq(e, 0)), (1, True)) for e in xs])  # noqa: E731
     elif p == 1:
-        combine = lambda xs: sp.Add(*[torch_abs(e) for e in xs])  # noqa: E731
+        combine = lambda xs: sp.Add(*[kink.torch_abs(e) for e in xs])  # noqa: E731
     else:
         q = sp.nsimplify(p) if isinstance(p, float) else p
-        combine = lambda xs: sp.Add(*[torch_abs(e) ** q for e in xs]) ** (1 / q)  # noqa: E731
+        combine = lambda xs: sp.Add(*[kink.torch_abs(e) ** q for e in xs]) ** (1 / q)  # noqa: E731
     return reduce_object(a, dim, keepdim, combine)
 
 
@@ -115,14 +113,14 @@ def _log_softmax(a, dim):
 
 
 def _softmax_sympy(a, dim):
-    e = elementwise(sp.exp)(as_object(a))
+    e = elementwise("exp")(as_object(a))
     return e / np.sum(e, axis=axes(dim, e.ndim), keepdims=True)
 
 
 def _log_softmax_sympy(a, dim):
     a = as_object(a)
-    e = elementwise(sp.exp)(a)
-    return a - elementwise(sp.log)(np.sum(e, axis=axes(dim, a.ndim), keepdims=True))
+    e = elementwise("exp")(a)
+    return a - elementwise("log")(np.sum(e, axis=axes(dim, a.ndim), keepdims=True))
 
 
 SOFTMAX_DIM = (Param("dim", REQUIRED, "int"),)

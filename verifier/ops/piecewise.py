@@ -8,12 +8,10 @@ oracle's derivative agrees with torch at the kink, not only away from it.
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
-from verifier.ops import sympy_functions as kink
 from verifier.ops.promotion import binary, promote
 from verifier.ops.registry import Domain, Op, Param, register
-from verifier.ops.symbolic import elementwise, elementwise2, elementwise3
+from verifier.ops.symbolic import elementwise, elementwise2, elementwise3, kink, sp
 
 AWAY_FROM_ZERO = Domain(avoid=(0.0,), margin=0.05)
 
@@ -21,7 +19,7 @@ register(Op(
     name="abs", inputs=("input",), forward=np.abs,
     # d|x| = sign(x), 0 at 0
     vjp=lambda ns, g, out, x: (g * ns.sign(x),),
-    sympy=elementwise(kink.torch_abs), domain=(AWAY_FROM_ZERO,),
+    sympy=elementwise(lambda x: kink.torch_abs(x)), domain=(AWAY_FROM_ZERO,),
     kinks="abs'(0) = 0 (torch)",
 ))
 
@@ -29,7 +27,7 @@ register(Op(
     name="sign", inputs=("input",), forward=np.sign,
     # Piecewise constant: zero gradient everywhere (torch gives 0 at 0 too).
     vjp=lambda ns, g, out, x: (g * 0,),
-    sympy=elementwise(sp.sign), domain=(AWAY_FROM_ZERO,), in_language=False,
+    sympy=elementwise("sign"), domain=(AWAY_FROM_ZERO,), in_language=False,
     extra={"saves": ()},
     kinks="sign'(x) = 0 everywhere, including 0 (torch)",
 ))
@@ -37,7 +35,7 @@ register(Op(
 register(Op(
     name="relu", inputs=("input",), forward=lambda x: np.maximum(x, 0),
     vjp=lambda ns, g, out, x: (ns.where(x > 0, g, 0),),
-    sympy=elementwise(kink.relu), domain=(AWAY_FROM_ZERO,),
+    sympy=elementwise(lambda x: kink.relu(x)), domain=(AWAY_FROM_ZERO,),
     kinks="relu'(0) = 0 (torch)",
 ))
 
@@ -116,8 +114,8 @@ def _minimum_vjp(ns, g, out, a, b):
             ns.where(b < a, g, ns.where(a == b, half, 0)))
 
 
-for _name, _fn, _vjp, _sym in (("maximum", np.maximum, _maximum_vjp, kink.maximum),
-                               ("minimum", np.minimum, _minimum_vjp, kink.minimum)):
+for _name, _fn, _vjp, _sym in (("maximum", np.maximum, _maximum_vjp, lambda a, b: kink.maximum(a, b)),
+                               ("minimum", np.minimum, _minimum_vjp, lambda a, b: kink.minimum(a, b))):
     register(Op(
         name=_name, inputs=("input", "other"), kind="binary",
         forward=binary(_fn), vjp=_vjp, sympy=elementwise2(_sym),

@@ -8,13 +8,11 @@ derivative.
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from verifier.ops.dims import axes, keep_shape
 from verifier.ops.promotion import numpy_dtype
 from verifier.ops.registry import Op, Param, register
-from verifier.ops.symbolic import reduce_object
-from verifier.ops.sympy_functions import TiedMax, tied_min
+from verifier.ops.symbolic import kink, reduce_object, sp
 
 DIM_PARAMS = (Param("dim", None, "dim"), Param("keepdim", False, "bool"))
 
@@ -131,8 +129,8 @@ def _all_dims_as_empty(fn):
         x, dim=() if dim is None else dim, keepdim=keepdim)
 
 
-for _name, _forward, _combine in (("amax", _amax, lambda xs: TiedMax(*xs)),
-                                  ("amin", _amin, lambda xs: tied_min(*xs))):
+for _name, _forward, _combine in (("amax", _amax, lambda xs: kink.TiedMax(*xs)),
+                                  ("amin", _amin, lambda xs: kink.tied_min(*xs))):
     register(Op(
         name=_name, inputs=("input",), params=DIM_PARAMS, kind="reduction",
         forward=_forward,

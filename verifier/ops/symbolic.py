@@ -3,19 +3,60 @@
 The oracle holds tensors as numpy object arrays of SymPy expressions, so most
 structural operations (sum over a dim, reshape, matmul) are numpy's own, and
 an elementwise function is a SymPy function mapped over the array.
+
+SymPy and SciPy are imported on first use, never when the registry is loaded:
+the parser and the loader (`verifier check`) read only names and signatures,
+and importing SymPy alone costs about 0.2 s.  Registry modules write `sp.exp`
+inside the functions they register, with `sp` the lazy module below, and
+`elementwise("exp")` where they would have passed `sp.exp` itself.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
-import sympy as sp
+
+
+class LazyModule:
+    """A module imported on its first attribute access: `sp.exp` imports SymPy there.
+
+    Each attribute is copied onto the proxy once read, so later reads cost what a
+    module attribute costs.  Dunder names are not forwarded: introspection
+    (pickle, inspect, copy) must not trigger the import.
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        value = getattr(importlib.import_module(self._name), attr)
+        setattr(self, attr, value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+
+
+sp = LazyModule("sympy")
+# SymPy Function subclasses with torch's conventions at kinks (imports SymPy).
+kink = LazyModule("verifier.ops.sympy_functions")
 
 
 def elementwise(fn):
-    """Map a one-argument SymPy function over an object array."""
-    ufunc = np.frompyfunc(fn, 1, 1)
+    """Map a one-argument SymPy function over an object array.
+
+    fn is a callable, or the name of a SymPy function ("exp"), looked up on
+    first call so that declaring the op does not import SymPy.
+    """
+    ufunc = None
 
     def apply(a):
+        nonlocal ufunc
+        if ufunc is None:
+            ufunc = np.frompyfunc(getattr(sp, fn) if isinstance(fn, str) else fn, 1, 1)
         return np.asarray(ufunc(a), dtype=object)
     return apply
 
@@ -34,7 +75,7 @@ def as_object(a):
 
 def exact(value):
     """A Python number as an exact SymPy number (floats by their binary value)."""
-    if isinstance(value, (sp.Basic,)):
+    if isinstance(value, sp.Basic):
         return value
     if isinstance(value, bool):
         return sp.Integer(int(value))

@@ -5,6 +5,10 @@ function whose SymPy derivative disagrees with torch at a kink needs its own
 class with `fdiff`.  Each class evaluates to plain SymPy as soon as its
 arguments are numbers, so values stay exact; only the symbolic form (the one
 that gets differentiated) carries the convention.
+
+Registry modules reach this module through `kink` (verifier/ops/symbolic.py),
+which imports it, and SymPy with it, on the first call of a SymPy form: the
+classes are defined on first use, and loading the registry imports no SymPy.
 """
 
 from __future__ import annotations
