@@ -34,6 +34,38 @@ def rational(value) -> sp.Rational:
     raise TypeError(f"cannot take {value!r} as an exact number")
 
 
+# A power with a non-integer exact exponent p/q where max(|p|, q) exceeds this is
+# evaluated to DIGITS + 10 digits instead of exactly (see at_point).
+EXACT_ROOT_LIMIT = 100
+
+
+def at_point(expr, point: dict):
+    """`expr` with its symbols replaced by the numbers of `point`.
+
+    SymPy evaluates Rational**Rational exactly, and (p/2^24)**(q/2^24) (a
+    float32 input as base and exponent) asks it for p**q, a number of
+    millions of digits: the oracle hung.  Such a power is evaluated to
+    DIGITS + 10 significant digits instead; every other node stays exact.
+    """
+    if not any(not power.exp.is_Integer for power in expr.atoms(sp.Pow)):
+        return expr.xreplace(point)
+    with sp.evaluate(False):
+        unevaluated = expr.xreplace(point)
+    return _rebuild(unevaluated)
+
+
+def _rebuild(e):
+    if e.is_Atom or not e.args:
+        return e
+    args = [_rebuild(a) for a in e.args]
+    if e.is_Pow:
+        base, exponent = args
+        if base.is_Number and exponent.is_Rational and not exponent.is_Integer \
+                and max(abs(exponent.p), exponent.q) > EXACT_ROOT_LIMIT:
+            return sp.Pow(base, exponent, evaluate=False).evalf(DIGITS + 10)
+    return e.func(*args)
+
+
 def exact_number(expr):
     """A number expression as a Rational when exact, else a Float of DIGITS digits.
 

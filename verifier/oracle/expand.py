@@ -17,7 +17,7 @@ from verifier.cases.model import Case
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
 from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, element_symbols, is_zero
-from verifier.oracle.evaluate import exact_number, rational
+from verifier.oracle.evaluate import at_point, exact_number, rational
 from verifier.oracle.namespace import SympyNamespace
 
 EXPAND_LIMIT = 2000  # symbols (elements of inputs that require grad)
@@ -75,7 +75,7 @@ class ExpansionDerivation(Derivation):
         array = self.ns._array(array)
         out = np.empty(array.shape, dtype=object)
         for i, e in enumerate(array.flat):
-            out.flat[i] = exact_number(sp.sympify(e).xreplace(self.at))
+            out.flat[i] = exact_number(at_point(sp.sympify(e), self.at))
         return out
 
     def symbolic_grad(self, name: str):

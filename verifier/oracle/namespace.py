@@ -15,7 +15,7 @@ import sympy as sp
 from verifier.backends.base import CaseError
 from verifier.lang.interpreter import Namespace
 from verifier.ops import registry
-from verifier.oracle.evaluate import decide, rational
+from verifier.oracle.evaluate import at_point, decide, rational
 
 BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
 RELATIONS = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan,
@@ -188,7 +188,7 @@ class SympyNamespace(Namespace):
     def _numeric(self, value):
         """A value at the point where the case is evaluated."""
         if isinstance(value, sp.Basic) and value.free_symbols:
-            return value.xreplace(self.point)
+            return at_point(value, self.point)
         return value
 
 

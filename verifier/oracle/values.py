@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from verifier.oracle import longdouble
-from verifier.oracle.evaluate import exact_number, is_exact, rational
+from verifier.oracle.evaluate import at_point, exact_number, is_exact, rational
 from verifier.oracle.factored import distinct, factored_array, uniform_array
 from verifier.oracle.point import PointInput
 
@@ -78,9 +78,9 @@ class Valuation:
             return uniform_array(exact_number(expr), shape)
         fixed = {s: scalars[s] for s in expr.free_symbols if s in scalars}
         if not used:
-            return uniform_array(exact_number(expr.xreplace(fixed)), shape)
+            return uniform_array(exact_number(at_point(expr, fixed)), shape)
         combos, inverse = self._combinations(used, shape)
-        results = [exact_number(expr.xreplace({**fixed, **dict(zip(used, c))})) for c in combos]
+        results = [exact_number(at_point(expr, {**fixed, **dict(zip(used, c))})) for c in combos]
         return factored_array(results, inverse.reshape(shape))
 
     def _total(self, expr, shape: tuple, scalars: dict):
@@ -93,10 +93,10 @@ class Valuation:
             return np.sum(self._values(expr, shape, scalars), dtype=np.longdouble)
         fixed = {s: scalars[s] for s in expr.free_symbols if s in scalars}
         if not used:
-            return exact_number(expr.xreplace(fixed) * n)
+            return exact_number(at_point(expr, fixed) * n)
         combos, inverse = self._combinations(used, shape)
         counts = np.bincount(inverse.ravel(), minlength=len(combos))
-        parts = [exact_number(expr.xreplace({**fixed, **dict(zip(used, c))})) * int(k)
+        parts = [exact_number(at_point(expr, {**fixed, **dict(zip(used, c))})) * int(k)
                  for c, k in zip(combos, counts)]
         return exact_number(sp.Add(*parts))
 
