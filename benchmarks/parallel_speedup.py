@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout, installed or not
 
 
 def timed_run(workers: int, paths: list[str], report: Path) -> float:
@@ -57,9 +58,13 @@ def main() -> int:
         parallel = timed_run(args.workers, args.paths, parallel_report)
         print(f"parallel (--workers {args.workers}): {parallel:7.2f} s")
         print(f"speedup: {serial / parallel:.2f}x")
-        same = results_without_times(serial_report) == results_without_times(parallel_report)
-        rows = len(results_without_times(serial_report))
-        print(f"results identical ({rows} rows): {'yes' if same else 'NO'}")
+        serial_rows = results_without_times(serial_report)
+        parallel_rows = results_without_times(parallel_report)
+        same = serial_rows == parallel_rows
+        print(f"results identical ({len(serial_rows)} rows): {'yes' if same else 'NO'}")
+        differing = [(a, b) for a, b in zip(serial_rows, parallel_rows) if a != b]
+        for a, b in differing[:5]:
+            print(f"  serial:   {a}\n  parallel: {b}")
     return 0 if same else 1
 
 

@@ -78,7 +78,8 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
     arrive (completion order: for progress bars). `run_case(case, backends, dtypes,
     timeout, toolkit)` must be a module-level function (it is pickled by reference);
     it defaults to the runner's; `toolkit` (None: the real one) must be picklable.
-    With one worker, or one case, nothing is forked.
+    With one worker, or one case, nothing is forked. As with any forkserver/spawn pool, a
+    script that calls this must guard its top level with `if __name__ == "__main__":`.
     """
     run_case = run_case or _real_run_case()
     if timeout is _RUNNER_DEFAULT:

@@ -81,8 +81,14 @@ def report_dict(verdicts: list[Verdict]) -> dict:
 
 
 def write_baseline(path: str | os.PathLike, verdicts: list[Verdict]) -> None:
-    """Write the baseline atomically (temporary file beside it, then os.replace)."""
-    text = json.dumps(report_dict(verdicts), indent=1, sort_keys=True, allow_nan=False) + "\n"
+    """Write the baseline atomically (temporary file beside it, then os.replace).
+
+    One result per line, keys sorted: a change of results is a diff of those lines.
+    """
+    report = report_dict(verdicts)
+    rows = [json.dumps(row, sort_keys=True, allow_nan=False) for row in report["results"]]
+    summary = json.dumps(report["summary"], sort_keys=True)
+    text = f'{{"summary": {summary},\n "results": [\n  ' + ",\n  ".join(rows) + "\n]}\n"
     write_atomically(path, text)
 
 
