@@ -8,43 +8,72 @@ from __future__ import annotations
 
 import numpy as np
 
+from verifier.engine import quiet
 from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
-from verifier.engine.graph import AccumulateGrad, Node, _is_saved
+from verifier.engine.graph import AccumulateGrad, Node, saved_indices, saving_rule
 from verifier.engine.tensor import Tensor
 
 _ndarray = np.ndarray
 _new_tensor = Tensor.__new__
 _F64 = np.dtype(np.float64)
+_enter_quiet, _leave_quiet = quiet.enter, quiet.leave
 
 
-class _Plan:
-    """What the hot path needs to know about one op, looked up once."""
+class Plan:
+    """What the hot path needs to know about one op, looked up once.
 
-    __slots__ = ("forward", "view", "saves")
+    forward/vjp: the registry's rules (vjp_parts: one per input, when declared
+    so); view: the result shares the input's storage (and version counter);
+    saves: the saving rule (graph.saving_rule);
+    saves_out: the VJP reads the result, so the node keeps the output array;
+    returns_input: params under which the op is the identity and torch returns
+    the input tensor itself (flatten with nothing to merge); ufunc: the numpy
+    ufunc of a binary operator, for the direct path of same-dtype operands.
+    """
+
+    __slots__ = ("op", "forward", "vjp", "vjp_parts", "view", "saves", "saves_out",
+                 "returns_input", "ufunc")
 
     def __init__(self, op) -> None:
+        self.op = op
         self.forward = op.forward
+        self.vjp = op.vjp
+        # One rule per input (registry.vjp_by_input): backward runs only the needed ones.
+        self.vjp_parts = getattr(op.vjp, "parts", None)
         self.view = bool(op.extra.get("view"))
-        self.saves = op.extra.get("saves")
+        self.saves = saving_rule(op)
+        self.saves_out = bool(op.uses_out or op.extra.get("saves_out"))
+        self.returns_input = op.extra.get("returns_input")
+        self.ufunc = op.extra.get("ufunc") or getattr(op.forward, "ufunc", None)
 
 
 _PLANS: dict = {}
 
 
-def _plan(op) -> _Plan:
-    plan = _PLANS[op.name] = _Plan(op)
+def plan_of(op) -> Plan:
+    plan = _PLANS.get(op.name)
+    if plan is None:
+        plan = _PLANS[op.name] = Plan(op)
     return plan
 
 
 def apply(op, args, params):
     """Run `op` on tensors/Python scalars `args`; record a node if needed."""
-    plan = _PLANS.get(op.name) or _plan(op)
+    return apply_plan(_PLANS.get(op.name) or plan_of(op), args, params)
+
+
+def apply_plan(plan, args, params):
     arrays = [a._array if isinstance(a, Tensor) else a for a in args]
+    if plan.returns_input is not None and plan.returns_input(*arrays, **params):
+        return args[0]
+    token = _enter_quiet()
     try:
         out = plan.forward(*arrays, **params)
     except ValueError as exc:
-        raise RuntimeError(_shape_message(op, arrays, exc)) from None
+        raise RuntimeError(_shape_message(plan.op, arrays, exc)) from None
+    finally:
+        _leave_quiet(token)
     if type(out) is not _ndarray:
         out = np.asarray(out)
     if out.dtype is _F64 and arrays:
@@ -63,7 +92,7 @@ def apply(op, args, params):
     if GRAD_ENABLED[0]:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
-                _record(op, plan.saves, params, args, arrays, result)
+                record(plan, params, args, arrays, result)
                 break
     if plan.view and out.base is not None and isinstance(args[0], Tensor):
         # A view shares storage, so it shares the version counter (as in torch).
@@ -71,6 +100,55 @@ def apply(op, args, params):
         result._version = source._version
         result._base = source._base if source._base is not None else source
     return result
+
+
+def binary_operator(op, reflected: bool):
+    """`a + b`, `a * b`, ...: the ufunc called directly for float tensors of one dtype
+    or a float tensor and a Python number (no promotion to decide), else `apply`."""
+    plan = plan_of(op)
+    ufunc = plan.ufunc
+    slow = apply_plan
+    no_params: dict = {}
+
+    def operator(self, other):
+        a = self._array
+        kind = a.dtype.kind
+        if type(other) is Tensor:
+            b = other._array
+            fast = kind == "f" and b.dtype is a.dtype
+        else:
+            b = other
+            fast = kind == "f" and (type(other) is float or type(other) is int)
+        if not fast or ufunc is None:
+            return slow(plan, (other, self) if reflected else (self, other), no_params)
+        token = _enter_quiet()
+        try:
+            out = ufunc(b, a) if reflected else ufunc(a, b)
+        except ValueError:
+            out = None
+        finally:
+            _leave_quiet(token)
+        if out is None:  # shapes that do not broadcast: the general path words the error
+            return slow(plan, (other, self) if reflected else (self, other), no_params)
+        if type(out) is not _ndarray:  # 0-d operands give a numpy scalar
+            out = np.asarray(out)
+        result = _new_tensor(Tensor)
+        result._array = out
+        result._grad = None
+        result._version = [0]
+        result._retains_grad = False
+        result._accumulator = None
+        result._base = None
+        result.grad_fn = None
+        if GRAD_ENABLED[0] and (self.requires_grad or (b is not other and other.requires_grad)):
+            if reflected:
+                record(plan, no_params, (other, self), [b, a], result)
+            else:
+                record(plan, no_params, (self, other), [a, b], result)
+        else:
+            result.requires_grad = False
+        return result
+    return operator
 
 
 def _torch_promotion(out, arrays):
@@ -89,11 +167,12 @@ def _torch_promotion(out, arrays):
     return out if target == out.dtype else out.astype(target)
 
 
-def _record(op, saves, params, args, arrays, result) -> None:
-    """Attach the node that will run `op`'s VJP to `result`."""
-    if result._array.dtype.kind != "f":
-        raise RuntimeError(f"{op.name}: only floating point outputs can require gradients, "
-                           f"got {result._array.dtype}")
+def record(plan, params, args, arrays, result) -> None:
+    """Attach the node that will run the op's VJP to `result`."""
+    out = result._array
+    if out.dtype.kind != "f":
+        raise RuntimeError(f"{plan.op.name}: only floating point outputs can require "
+                           f"gradients, got {out.dtype}")
     edges = []
     for a in args:
         if isinstance(a, Tensor):
@@ -105,28 +184,17 @@ def _record(op, saves, params, args, arrays, result) -> None:
             edges.append(edge)
         else:
             edges.append(None)
-    versions = () if saves == () else _versions(saves, args)
-    result.grad_fn = Node(op, params, args, arrays, edges, versions)
+    saves = plan.saves
+    if saves == ():
+        versions = ()
+    else:
+        versions = tuple((i, args[i]._version, args[i]._version[0])
+                         for i in saved_indices(saves, args))
+    # The output's counter starts at 0 (a view op saving its output would share
+    # its input's counter: none of the views reads its result).
+    saved_out = (out, result._version, 0) if plan.saves_out else None
+    result.grad_fn = Node(plan, params, args, arrays, edges, versions, saved_out)
     result.requires_grad = True
-
-
-def _versions(saves, args) -> tuple:
-    """(index, counter, version) of each saved tensor input, to detect in-place changes."""
-    cross = saves == "cross"
-    versions = []
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and (
-                saves is None or (_other_requires_grad(args, i) if cross else i in saves)):
-            versions.append((i, a._version, a._version[0]))
-    return tuple(versions)
-
-
-def _other_requires_grad(args, index) -> bool:
-    """mul-like ops read input i only for the gradient of another input."""
-    for j, a in enumerate(args):
-        if j != index and isinstance(a, Tensor) and a.requires_grad:
-            return True
-    return False
 
 
 def apply_inplace(op, target: Tensor, others, params) -> Tensor:
@@ -141,7 +209,7 @@ def apply_inplace(op, target: Tensor, others, params) -> Tensor:
     if recording:
         _check_inplace_allowed(target, op)
         full = (target,) + tuple(others)
-        source = target._shadow(copy=_is_saved(op, 0, full))
+        source = target._shadow(copy=0 in saved_indices(plan_of(op).saves, full))
     result = apply(op, (source,) + tuple(others), params)
     if result._array.shape != target._array.shape:
         raise RuntimeError(
@@ -154,8 +222,12 @@ def apply_inplace(op, target: Tensor, others, params) -> Tensor:
                            f"in-place {op.name}_; convert the tensor first (x = x.double())")
     np.copyto(target._array, result._array, casting="same_kind")
     target._version[0] += 1
-    if result.grad_fn is not None:
-        target.grad_fn = result.grad_fn
+    node = result.grad_fn
+    if node is not None:
+        if node.out is not None:
+            # As torch: the node saves the overwritten tensor itself, at its new version.
+            node.out = (target._array, target._version, target._version[0])
+        target.grad_fn = node
         target.requires_grad = True
     return target
 

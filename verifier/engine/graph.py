@@ -1,9 +1,11 @@
 """Graph nodes: `Node` (one recorded operation) and `AccumulateGrad` (a leaf's sink).
 
-A node keeps what its VJP needs: its inputs (tensors or Python scalars), the
-version each saved input had when recorded (to catch later in-place changes),
-its params, and the shapes and dtypes of its inputs, so that broadcasting is
-undone after the VJP in one place.
+A node keeps what its VJP needs, as torch's SavedVariable does: the inputs
+the rule reads (with the version each had when recorded, to catch later
+in-place changes), the output array when the rule reads the result (exp,
+tanh, softmax, ... with its own version counter, never the output Tensor
+itself: no reference cycle), its params, and the arrays of its inputs, whose
+shapes and dtypes let the engine undo broadcasting after the VJP.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 _NAMES: dict = {}
-_SAVES: dict = {}
 
 
 def node_name(op) -> str:
@@ -29,11 +30,13 @@ def node_name(op) -> str:
 class AccumulateGrad:
     """The sink of a leaf that requires grad: backward adds into `variable.grad`."""
 
-    __slots__ = ("variable", "__weakref__")
+    # `grad`: the gradient pending during a backward pass (None otherwise).
+    __slots__ = ("variable", "grad", "__weakref__")
     next_functions = ()
 
     def __init__(self, variable) -> None:
         self.variable = variable
+        self.grad = None
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -45,11 +48,12 @@ class AccumulateGrad:
 class Node:
     """One recorded operation: `grad_fn` of the tensor it produced."""
 
-    __slots__ = ("op", "params", "inputs", "arrays", "versions", "edges", "freed", "retained",
-                 "__weakref__")
+    __slots__ = ("plan", "params", "inputs", "arrays", "edges", "versions", "out", "checks",
+                 "freed", "retained", "grad", "__weakref__")
 
-    def __init__(self, op, params, inputs, arrays, edges, versions) -> None:
-        self.op = op
+    def __init__(self, plan, params, inputs, arrays, edges, versions, out) -> None:
+        # The op's engine plan (function.Plan): the op, its VJP, what it saves.
+        self.plan = plan
         self.params = params
         # The inputs (tensors or Python scalars) and their arrays as they were when
         # recorded: the VJP reads the arrays, and their shapes and dtypes undo
@@ -59,12 +63,22 @@ class Node:
         self.edges = edges
         # (index, counter, version) per saved tensor input, to detect in-place changes.
         self.versions = versions
+        # (array, counter, version) of the saved output, or None when the VJP does not read it.
+        self.out = out
+        # Whether backward must check something before running the VJP.
+        self.checks = bool(versions) or out is not None
         self.freed = False
         self.retained = None
+        # The gradient pending during a backward pass (None otherwise).
+        self.grad = None
 
     # --- torch's introspection API -------------------------------------
+    @property
+    def op(self):
+        return self.plan.op
+
     def name(self) -> str:
-        return node_name(self.op)
+        return node_name(self.plan.op)
 
     @property
     def next_functions(self):
@@ -84,11 +98,20 @@ class Node:
                 "if you need to access saved tensors after calling backward.")
         for index, counter, version in self.versions:
             if counter[0] != version:
-                raise RuntimeError(_modified_message(self, self.inputs[index], counter[0], version))
+                tensor = self.inputs[index]
+                which = f", which is output 0 of {tensor.grad_fn.name()}" \
+                    if tensor.grad_fn is not None else ""
+                raise RuntimeError(_modified_message(self, tensor._array, which, counter[0],
+                                                     version))
+        if self.out is not None:
+            array, counter, version = self.out
+            if counter[0] != version:
+                raise RuntimeError(_modified_message(
+                    self, array, f", which is output 0 of {self.name()}", counter[0], version))
 
     def free(self) -> None:
         """Drop saved tensors (after a backward without retain_graph)."""
-        if self.versions:
+        if self.checks:
             self.freed = True
             inputs = list(self.inputs)
             arrays = list(self.arrays)
@@ -97,39 +120,48 @@ class Node:
                 arrays[index] = None
             self.inputs = tuple(inputs)
             self.arrays = arrays
+            self.out = None
 
 
-def _modified_message(node: Node, tensor, found: int, expected: int) -> str:
-    kind = "torch.DoubleTensor" if tensor._array.dtype == np.float64 else "torch.FloatTensor"
-    which = f", which is output 0 of {tensor.grad_fn.name()}" if tensor.grad_fn is not None else ""
+def _modified_message(node: Node, array, which: str, found: int, expected: int) -> str:
+    kind = "torch.DoubleTensor" if array.dtype == np.float64 else "torch.FloatTensor"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{kind} {list(tensor._array.shape)}]{which}, is at version {found}; "
+        f"operation: [{kind} {list(array.shape)}]{which}, is at version {found}; "
         f"expected version {expected} instead. {node.name()} saved it for backward; do the "
         "in-place operation on a copy (x = x.clone()) or make it out-of-place "
         "(x = x + y instead of x += y).")
 
 
-def saved_indices(op, inputs) -> tuple:
-    """The tensor inputs the VJP reads (declared by the op's `saves`).
+# --- which inputs a VJP reads ------------------------------------------------
+def saving_rule(op):
+    """The op's `extra["saves"]` as a callable (index, inputs) -> bool, or () / None.
 
-    saves: None (every input), a tuple of indices, or "cross": an input is read
-    only for the gradient of another input, so it is saved only when some
-    other input requires grad (mul: d(a*b)/da = b).
+    saves: None (every tensor input, the default), a tuple of indices, "cross"
+    (an input is read only for the gradient of another input: saved when some
+    other input requires grad; mul: d(ab)/da = b), or a callable
+    `(index, inputs) -> bool` for torch's finer rules (div).
     """
-    saves = _SAVES.get(op.name, _SAVES)
-    if saves is _SAVES:
-        saves = _SAVES[op.name] = op.extra.get("saves")
-    if saves == ():
-        return ()
-    if saves is None:
-        return tuple(i for i, a in enumerate(inputs) if hasattr(a, "_version"))
+    saves = op.extra.get("saves")
+    if saves is None or saves == () or callable(saves):
+        return saves
     if saves == "cross":
-        flags = [getattr(a, "requires_grad", False) for a in inputs]
-        return tuple(i for i, a in enumerate(inputs) if hasattr(a, "_version")
-                     and any(f for j, f in enumerate(flags) if j != i))
-    return tuple(i for i in saves if i < len(inputs) and hasattr(inputs[i], "_version"))
+        return _other_requires_grad
+    indices = tuple(saves)
+    return lambda index, inputs: index in indices
 
 
-def _is_saved(op, index, inputs) -> bool:
-    return index in saved_indices(op, inputs)
+def _other_requires_grad(index, inputs) -> bool:
+    for j, a in enumerate(inputs):
+        if j != index and getattr(a, "requires_grad", False):
+            return True
+    return False
+
+
+def saved_indices(rule, inputs) -> tuple:
+    """The indices of the tensor inputs that `rule` (from `saving_rule`) saves."""
+    if rule == ():
+        return ()
+    if rule is None:
+        return tuple(i for i, a in enumerate(inputs) if hasattr(a, "_version"))
+    return tuple(i for i, a in enumerate(inputs) if hasattr(a, "_version") and rule(i, inputs))

@@ -1,6 +1,6 @@
 """Tensor operators and methods, each a thin call into the registry.
 
-Binary operators take the fast path (`apply` with the op object bound once);
+Binary operators take the direct path (function.binary_operator);
 methods come from every registry entry with `method=True`, and the in-place
 `op_` methods from `INPLACE`.  Comparisons, `all`/`any` and index assignment
 are not differentiable, so they work on the arrays directly (as in torch,
@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from verifier.engine.function import apply, apply_inplace
+from verifier.engine.function import apply, apply_inplace, binary_operator
 from verifier.engine.functional import FUNCTIONS
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.tensor import Tensor, _detached
@@ -26,15 +26,9 @@ _EMPTY: dict = {}
 
 # --- arithmetic operators ---------------------------------------------------
 def _binary(op):
-    def forward(self, other):
-        return apply(op, (self, other), _EMPTY)
-
-    def reflected(self, other):
-        return apply(op, (other, self), _EMPTY)
-
     def inplace(self, other):
         return apply_inplace(op, self, (other,), _EMPTY)
-    return forward, reflected, inplace
+    return binary_operator(op, reflected=False), binary_operator(op, reflected=True), inplace
 
 
 for _name, _op_name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from verifier.ops.promotion import binary
-from verifier.ops.registry import Domain, Op, Param, register
+from verifier.ops.registry import Domain, Op, Param, register, vjp_by_input
 from verifier.ops.symbolic import elementwise2, sp
 
 TWO_TENSORS = (Domain(), Domain())
@@ -36,7 +36,7 @@ register(Op(
     forward=lambda a, b, alpha=1: _add(a, b) if alpha == 1 else _add(a, b * alpha),
     vjp=lambda ns, g, out, a, b, alpha=1: (g, g if alpha == 1 else g * alpha),
     sympy=lambda a, b, alpha=1: a + b * alpha,
-    extra={"saves": ()},
+    extra={"saves": (), "ufunc": np.add},
     domain=TWO_TENSORS,
     doc="a + alpha * b",
 ))
@@ -45,9 +45,10 @@ register(Op(
     name="sub", inputs=("input", "other"), kind="binary",
     params=(Param("alpha", 1, "number"),),
     forward=lambda a, b, alpha=1: _sub(a, b) if alpha == 1 else _sub(a, b * alpha),
-    vjp=lambda ns, g, out, a, b, alpha=1: (g, -g if alpha == 1 else -g * alpha),
+    vjp=vjp_by_input(lambda ns, g, out, a, b, alpha=1: g,
+                     lambda ns, g, out, a, b, alpha=1: -g if alpha == 1 else -g * alpha),
     sympy=lambda a, b, alpha=1: a - b * alpha,
-    extra={"saves": ()},
+    extra={"saves": (), "ufunc": np.subtract},
     domain=TWO_TENSORS,
     doc="a - alpha * b",
 ))
@@ -56,7 +57,7 @@ register(Op(
     name="mul", inputs=("input", "other"), kind="binary",
     forward=binary(np.multiply),
     # d(ab)/da = b, d(ab)/db = a
-    vjp=lambda ns, g, out, a, b: (g * b, g * a),
+    vjp=vjp_by_input(lambda ns, g, out, a, b: g * b, lambda ns, g, out, a, b: g * a),
     sympy=lambda a, b: a * b,
     extra={"saves": "cross"},
     domain=TWO_TENSORS,
@@ -66,12 +67,11 @@ register(Op(
     name="div", inputs=("input", "other"), kind="binary",
     forward=binary(np.true_divide),
     # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-    vjp=lambda ns, g, out, a, b: (g / b, -g * a / (b * b)),
+    vjp=vjp_by_input(lambda ns, g, out, a, b: g / b, lambda ns, g, out, a, b: -g * a / (b * b)),
     sympy=lambda a, b: a / b,
     domain=(Domain(), Domain(avoid=(0.0,), margin=0.3)),
-    # torch saves `other` always and `self` only for other's gradient; "cross" is the
-    # nearest the registry can say (a is read only when b requires grad).
-    extra={"saves": "cross"},
+    # torch saves `other` always and `self` only for other's gradient.
+    extra={"saves": lambda i, inputs: i == 1 or getattr(inputs[1], "requires_grad", False)},
     kinks="b = 0 is a pole",
 ))
 

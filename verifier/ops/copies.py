@@ -42,9 +42,9 @@ def _copy_from(a, src):
 register(Op(
     name="copy_from", inputs=("input", "src"),
     forward=_copy_from,
-    # The old value is overwritten: no gradient to input; src gets g (the engine sums
-    # the broadcast away and casts it to src's dtype).
-    vjp=lambda ns, g, out, a, src: (None, g),
+    # The old value is overwritten: a zero gradient to input (torch's, even where g is
+    # inf or nan); src gets g (the engine sums the broadcast away and casts it).
+    vjp=lambda ns, g, out, a, src: (ns.fill_value(g, 0), g),
     sympy=lambda a, src: np.array(np.broadcast_to(np.asarray(src, dtype=object), np.shape(a))),
     method=False, in_language=False, domain=(Domain(), Domain()),
     extra={"saves": (), "node_name": "CopyBackwards"},
@@ -54,8 +54,8 @@ register(Op(
 register(Op(
     name="fill_value", inputs=("input",), params=(Param("value", kind="number"),),
     forward=lambda a, value: np.full_like(a, value),
-    # A constant: no gradient reaches the input.
-    vjp=lambda ns, g, out, a, value: (None,),
+    # A constant: a zero gradient reaches the input (torch's, even where g is inf or nan).
+    vjp=lambda ns, g, out, a, value: (ns.fill_value(g, 0),),
     sympy=lambda a, value: np.full(np.shape(a), value, dtype=object),
     method=False, in_language=False,
     extra={"saves": (), "node_name": "FillBackward2"},

@@ -27,7 +27,8 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 def unary(name, forward, vjp, sympy_fn, *, uses_out=False, domain=ANYWHERE, kinks="",
           node_name=None, doc=""):
     """Register a one-tensor op; sympy_fn is a SymPy function's name ("exp") or a callable."""
-    extra = {"node_name": node_name} if node_name else {}
+    # A rule that reads `out` reads only `out` (torch saves the result, not the input).
+    extra = {**({"node_name": node_name} if node_name else {}), **({"saves": ()} if uses_out else {})}
     return register(Op(
         name=name, inputs=("input",), forward=forward, vjp=vjp,
         sympy=elementwise(sympy_fn), uses_out=uses_out, domain=(domain,), kinks=kinks,

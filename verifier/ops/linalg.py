@@ -189,6 +189,6 @@ register(Op(
     forward=_inverse, vjp=_inverse_vjp, uses_out=True,
     sympy=lambda a: _per_matrix(a, lambda m: m.inv()),
     domain=(WELL_CONDITIONED,),
-    extra={"node_name": "LinalgInvExBackward0"},
+    extra={"node_name": "LinalgInvExBackward0", "saves": ()},
     kinks="undefined at singular matrices",
 ))

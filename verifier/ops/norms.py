@@ -130,7 +130,7 @@ register(Op(
     forward=_softmax,
     # y = softmax(x): dx = y * (g - sum(g * y))
     vjp=lambda ns, g, out, x, dim: (out * (g - ns.sum(g * out, dim=dim, keepdim=True)),),
-    sympy=_softmax_sympy, uses_out=True,
+    sympy=_softmax_sympy, uses_out=True, extra={"saves": ()},
     doc="exp(x) / sum(exp(x), dim), computed stably",
 ))
 
@@ -139,6 +139,6 @@ register(Op(
     forward=_log_softmax,
     # y = log_softmax(x): dx = g - softmax(x) * sum(g) = g - e^y sum(g)
     vjp=lambda ns, g, out, x, dim: (g - ns.exp(out) * ns.sum(g, dim=dim, keepdim=True),),
-    sympy=_log_softmax_sympy, uses_out=True,
+    sympy=_log_softmax_sympy, uses_out=True, extra={"saves": ()},
     doc="x - logsumexp(x, dim, keepdim=True), computed stably",
 ))

@@ -32,6 +32,8 @@ def binary(ufunc):
             a, b = promote(a, b)
         return ufunc(a, b)
     forward.__name__ = ufunc.__name__
+    # Same-dtype operands need no promotion: the engine may call the ufunc directly.
+    forward.ufunc = ufunc
     return forward
 
 

@@ -80,6 +80,18 @@ class Op:
     # Exposed to case files (False for engine-internal helpers such as expand).
     in_language: bool = True
     doc: str = ""
+    # Engine details, all optional:
+    #   saves: which tensor inputs the VJP reads, so the engine keeps them and
+    #     checks their versions: None (all, the default), () (none), a tuple of
+    #     indices, "cross" (each only for another input's gradient, as mul), or a
+    #     callable (index, inputs) -> bool (torch's finer rules: div).
+    #     The output is saved when uses_out is True.
+    #   view: the result shares the input's storage (and version counter).
+    #   node_name: torch's grad_fn name when it is not `<Name>Backward0`.
+    #   ufunc: the numpy ufunc a binary operator is, for the engine's direct path.
+    #   returns_input: callable(*arrays, **params) -> bool, True where torch
+    #     returns the input tensor itself (flatten with nothing to merge).
+    #   varargs: the param that a method also accepts as varargs (x.reshape(2, 3)).
     extra: dict = field(default_factory=dict)
 
     def param_names(self) -> tuple[str, ...]:
@@ -117,6 +129,21 @@ class Op:
                     raise TypeError(f"{self.name}() missing required argument: '{p.name}'")
                 params[p.name] = p.default
         return tuple(tensors), params
+
+
+def vjp_by_input(*rules):
+    """A VJP given as one rule per tensor input, as HIPS autograd's `defvjp`.
+
+    Each rule is `rule(ns, g, out, *inputs, **params)` giving that input's
+    gradient (None for an input that is never differentiated).  The combined
+    function is an ordinary VJP; the engine reads `.parts` and runs only the
+    rules whose input needs a gradient (x * 2 never computes g * x).
+    """
+    def vjp(ns, g, out, *inputs, **params):
+        return tuple(None if rule is None else rule(ns, g, out, *inputs, **params)
+                     for rule in rules)
+    vjp.parts = rules
+    return vjp
 
 
 OPS: dict[str, Op] = {}

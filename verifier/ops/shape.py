@@ -157,11 +157,16 @@ def _flatten(a, start_dim=0, end_dim=-1):
     return np.reshape(a, shape[:start] + (merged,) + shape[end + 1:])
 
 
+def _nothing_to_merge(a, start_dim=0, end_dim=-1):
+    # torch returns the input itself when start and end name the same dim.
+    return np.ndim(a) > 0 and _one(start_dim, np.ndim(a)) == _one(end_dim, np.ndim(a))
+
+
 register(Op(
     name="flatten", inputs=("input",),
     params=(Param("start_dim", 0, "int"), Param("end_dim", -1, "int")), kind="shape",
     forward=_flatten, vjp=_reshape_back, sympy=_flatten,
-    extra={**SHAPE_ONLY, "node_name": "ViewBackward0"},
+    extra={**SHAPE_ONLY, "node_name": "ViewBackward0", "returns_input": _nothing_to_merge},
 ))
 
 
