@@ -45,7 +45,10 @@ def run(tensors, seeds, retain_graph, create_graph, capture, only) -> None:
     GRAD_ENABLED[0] = create_graph
     token = quiet.enter()
     try:
-        _propagate(ready, deps, retain_graph, create_graph, capture, only)
+        if create_graph or capture is not None or only is not None:
+            _propagate(ready, deps, retain_graph, create_graph, capture, only)
+        else:
+            _propagate_arrays(ready, deps, retain_graph)
     except BaseException:
         for node in roots:
             node.grad = None
@@ -78,7 +81,55 @@ def _dependencies(roots) -> dict:
     return counts
 
 
+def _propagate_arrays(ready, deps, retain_graph) -> None:
+    """The plain backward: `_propagate` without create_graph or captures, kept lean
+    (the per-node overhead is the engine's overhead on small tensors)."""
+    pop, push = ready.pop, ready.append
+    while ready:
+        node = pop()
+        g = node.grad
+        node.grad = None
+        if type(node) is AccumulateGrad:
+            _accumulate(node.variable, g, False)
+            continue
+        if node.checks:
+            node.check_saved()
+        plan = node.plan
+        out = node.out[0] if node.out is not None else None
+        arrays, params, edges = node.arrays, node.params, node.edges
+        parts = plan.vjp_parts
+        if parts is None:
+            grads = plan.vjp(RAW, g, out, *arrays, **params)
+        elif len(edges) == 2:  # binary operators: run only the rules whose input needs one
+            first, second = parts
+            grads = (None if edges[0] is None else first(RAW, g, out, *arrays, **params),
+                     None if edges[1] is None else second(RAW, g, out, *arrays, **params))
+        else:
+            grads = [None if edge is None or part is None else part(RAW, g, out, *arrays, **params)
+                     for part, edge in zip(parts, edges)]
+        if node.retained:
+            _retain(node, g, False)
+        for edge, array, ig in zip(edges, arrays, grads):
+            if edge is None:
+                continue
+            if ig is not None:
+                if type(ig) is not _ndarray or ig.shape != array.shape or ig.dtype != array.dtype:
+                    ig = _fit(ig, array.shape, array.dtype, RAW)
+                held = edge.grad
+                edge.grad = ig if held is None else held + ig
+            left = deps[edge] - 1
+            deps[edge] = left
+            if left == 0:
+                if edge.grad is not None:
+                    push(edge)
+                else:
+                    _release(edge, deps, ready)
+        if not retain_graph and node.checks:
+            node.free()
+
+
 def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
+    """The general pass: create_graph (VJPs on tensors) and captured inputs."""
     watch = capture is not None or only is not None
     ns = _engine() if create_graph else RAW
     pop, push = ready.pop, ready.append

@@ -11,7 +11,7 @@ import numpy as np
 from verifier.engine import quiet
 from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
-from verifier.engine.graph import AccumulateGrad, Node, saved_indices, saving_rule
+from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node, saved_indices, saving_rule
 from verifier.engine.tensor import Tensor
 
 _ndarray = np.ndarray
@@ -102,55 +102,6 @@ def apply_plan(plan, args, params):
     return result
 
 
-def binary_operator(op, reflected: bool):
-    """`a + b`, `a * b`, ...: the ufunc called directly for float tensors of one dtype
-    or a float tensor and a Python number (no promotion to decide), else `apply`."""
-    plan = plan_of(op)
-    ufunc = plan.ufunc
-    slow = apply_plan
-    no_params: dict = {}
-
-    def operator(self, other):
-        a = self._array
-        kind = a.dtype.kind
-        if type(other) is Tensor:
-            b = other._array
-            fast = kind == "f" and b.dtype is a.dtype
-        else:
-            b = other
-            fast = kind == "f" and (type(other) is float or type(other) is int)
-        if not fast or ufunc is None:
-            return slow(plan, (other, self) if reflected else (self, other), no_params)
-        token = _enter_quiet()
-        try:
-            out = ufunc(b, a) if reflected else ufunc(a, b)
-        except ValueError:
-            out = None
-        finally:
-            _leave_quiet(token)
-        if out is None:  # shapes that do not broadcast: the general path words the error
-            return slow(plan, (other, self) if reflected else (self, other), no_params)
-        if type(out) is not _ndarray:  # 0-d operands give a numpy scalar
-            out = np.asarray(out)
-        result = _new_tensor(Tensor)
-        result._array = out
-        result._grad = None
-        result._version = [0]
-        result._retains_grad = False
-        result._accumulator = None
-        result._base = None
-        result.grad_fn = None
-        if GRAD_ENABLED[0] and (self.requires_grad or (b is not other and other.requires_grad)):
-            if reflected:
-                record(plan, no_params, (other, self), [b, a], result)
-            else:
-                record(plan, no_params, (self, other), [a, b], result)
-        else:
-            result.requires_grad = False
-        return result
-    return operator
-
-
 def _torch_promotion(out, arrays):
     """Cast a float64 result to the dtype torch would give.
 
@@ -185,7 +136,7 @@ def record(plan, params, args, arrays, result) -> None:
         else:
             edges.append(None)
     saves = plan.saves
-    if saves == ():
+    if saves is SAVES_NOTHING:
         versions = ()
     else:
         versions = tuple((i, args[i]._version, args[i]._version[0])

@@ -134,6 +134,9 @@ def _modified_message(node: Node, array, which: str, found: int, expected: int) 
 
 
 # --- which inputs a VJP reads ------------------------------------------------
+SAVES_NOTHING = ()
+
+
 def saving_rule(op):
     """The op's `extra["saves"]` as a callable (index, inputs) -> bool, or () / None.
 
@@ -143,7 +146,9 @@ def saving_rule(op):
     `(index, inputs) -> bool` for torch's finer rules (div).
     """
     saves = op.extra.get("saves")
-    if saves is None or saves == () or callable(saves):
+    if saves == ():
+        return SAVES_NOTHING
+    if saves is None or callable(saves):
         return saves
     if saves == "cross":
         return _other_requires_grad
@@ -152,6 +157,8 @@ def saving_rule(op):
 
 
 def _other_requires_grad(index, inputs) -> bool:
+    if len(inputs) == 2:  # the common case, without a loop
+        return getattr(inputs[1 - index], "requires_grad", False)
     for j, a in enumerate(inputs):
         if j != index and getattr(a, "requires_grad", False):
             return True
@@ -160,7 +167,7 @@ def _other_requires_grad(index, inputs) -> bool:
 
 def saved_indices(rule, inputs) -> tuple:
     """The indices of the tensor inputs that `rule` (from `saving_rule`) saves."""
-    if rule == ():
+    if rule is SAVES_NOTHING:
         return ()
     if rule is None:
         return tuple(i for i, a in enumerate(inputs) if hasattr(a, "_version"))

@@ -1,6 +1,6 @@
 """Tensor operators and methods, each a thin call into the registry.
 
-Binary operators take the direct path (function.binary_operator);
+Binary operators take the direct path (engine.operators);
 methods come from every registry entry with `method=True`, and the in-place
 `op_` methods from `INPLACE`.  Comparisons, `all`/`any` and index assignment
 are not differentiable, so they work on the arrays directly (as in torch,
@@ -13,9 +13,10 @@ import numbers
 
 import numpy as np
 
-from verifier.engine.function import apply, apply_inplace, binary_operator
+from verifier.engine.function import apply, apply_inplace
 from verifier.engine.functional import FUNCTIONS
 from verifier.engine.grad_mode import GRAD_ENABLED
+from verifier.engine.operators import binary_operator
 from verifier.engine.tensor import Tensor, _detached
 from verifier.ops.registry import all_ops
 

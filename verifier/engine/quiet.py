@@ -26,16 +26,20 @@ if _extobj_contextvar is not None:
     # caller's error state -> the same state with divide/invalid/over ignored
     _QUIET: dict = {}
 
+    def quiet_state(current):
+        """The caller's state `current` with divide/invalid/over ignored (built once)."""
+        if len(_QUIET) > 32:  # each np.errstate block makes a new state object
+            _QUIET.clear()
+        quiet = _QUIET[current] = _make_extobj(divide="ignore", invalid="ignore", over="ignore")
+        return quiet
+
     def enter():
         """Silence divide/invalid/overflow warnings; returns the token for `leave`."""
         current = _get()
-        quiet = _QUIET.get(current)
-        if quiet is None:
-            if len(_QUIET) > 32:  # each np.errstate block makes a new state object
-                _QUIET.clear()
-            quiet = _QUIET[current] = _make_extobj(divide="ignore", invalid="ignore",
-                                                   over="ignore")
-        return _set(quiet)
+        return _set(_QUIET.get(current) or quiet_state(current))
+
+    # For the hot path (engine.operators), which inlines `enter`:
+    get_state, set_state, QUIET = _get, _set, _QUIET
 else:  # pragma: no cover
     def enter():
         state = np.errstate(divide="ignore", invalid="ignore", over="ignore")
