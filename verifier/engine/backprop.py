@@ -13,6 +13,8 @@ the whole pass, once (torch is silent).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from verifier.engine import quiet
@@ -22,6 +24,7 @@ from verifier.engine.tensor import Tensor, _detached, edge_of
 from verifier.ops.raw import RAW
 
 _ndarray = np.ndarray
+_getrefcount = sys.getrefcount
 
 
 def run(tensors, seeds, retain_graph, create_graph, capture, only) -> None:
@@ -90,7 +93,11 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
         g = node.grad
         node.grad = None
         if type(node) is AccumulateGrad:
-            _accumulate(node.variable, g, False)
+            variable = node.variable
+            if variable._grad is None and _owned(g, 2):  # 2: `g` and getrefcount's argument
+                variable._grad = _detached(g)  # steal it, as torch's AccumulateGrad does
+            else:
+                _accumulate(variable, g, False)
             continue
         if node.checks:
             node.check_saved()
@@ -116,7 +123,12 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
                 if type(ig) is not _ndarray or ig.shape != array.shape or ig.dtype != array.dtype:
                     ig = _fit(ig, array.shape, array.dtype, RAW)
                 held = edge.grad
-                edge.grad = ig if held is None else held + ig
+                if held is None:
+                    edge.grad = ig
+                elif _owned(held, 3):  # 3: edge.grad, `held` and getrefcount's argument
+                    np.add(held, ig, out=held)
+                else:
+                    edge.grad = held + ig
             left = deps[edge] - 1
             deps[edge] = left
             if left == 0:
@@ -126,6 +138,17 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
                     _release(edge, deps, ready)
         if not retain_graph and node.checks:
             node.free()
+
+
+def _owned(array, references: int) -> bool:
+    """Whether the pass holds the only references to `array` (torch's use_count() == 1):
+    then it may add into it in place, or hand it to a leaf as its .grad without a copy.
+
+    A view (base set) or a read-only array (broadcast_to) is never owned: writing
+    would reach memory that someone else sees.
+    """
+    return (type(array) is _ndarray and _getrefcount(array) <= references + 1
+            and array.base is None and array.flags.writeable)
 
 
 def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
