@@ -204,3 +204,18 @@ def test_show_prints_source_derivative_and_numbers_side_by_side():
     assert "oracle at exact" in text and "engine float64" in text and "engine float32" in text
     assert "3.5" in text and "max_abs_err 0.5" in text
     assert "fail" in text and "value off by 0.5" in text
+
+
+def test_reports_are_written_with_the_umask_mode_not_0600(tmp_path):
+    import os
+    import stat
+
+    from verifier.report.files import write_atomically
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "report.json"
+        write_atomically(target, "{}")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "{}"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
