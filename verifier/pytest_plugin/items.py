@@ -38,18 +38,6 @@ class RunCache:
 run_cache_key = pytest.StashKey[RunCache]()
 
 
-def planned_rows(case, table: dict, backends: list[str] | None, dtypes: list[str] | None) -> list:
-    """The (backend, dtype) rows `run_case` produces for `case`: the same rule as the runner's
-    (the selected backends the case allows; the oracle at 'exact', the others at each dtype)."""
-    from verifier.runner import select_backends
-
-    names = select_backends(table, backends)
-    if case.backends:
-        names = [n for n in names if n in case.backends]
-    case_dtypes = [d for d in case.dtypes if dtypes is None or d in dtypes]
-    return [(n, d) for n in names for d in ([EXACT] if table[n].exact else case_dtypes)]
-
-
 def _backend_table():
     from verifier.backends.available import all_backends
     return all_backends()
@@ -72,6 +60,8 @@ class CaseFile(pytest.File):
         if problems:
             raise self.CollectError("\n".join(problems))
         options = self.config.option
+        from verifier.runner import planned_rows
+
         table = _backend_table()
         # Unknown --verifier-backend names were refused in pytest_configure.
         rows = {case.name: planned_rows(case, table, options.verifier_backends,

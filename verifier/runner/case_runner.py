@@ -86,17 +86,25 @@ def select_backends(table: dict[str, Backend], requested: list[str] | None) -> l
     return [n for n in table if n in requested]
 
 
+def planned_rows(case: Case, table: dict[str, Backend], backends: list[str] | None,
+                 dtypes: list[str] | None) -> list[tuple[str, str]]:
+    """The (backend, dtype) rows a run of `case` produces: the selected backends the case
+    allows, the oracle at 'exact' and every other backend at each selected dtype."""
+    names = select_backends(table, backends)
+    if case.backends:
+        names = [n for n in names if n in case.backends]
+    case_dtypes = [d for d in case.dtypes if dtypes is None or d in dtypes]
+    return [(n, d) for n in names for d in ([EXACT] if table[n].exact else case_dtypes)]
+
+
 def run_case_detailed(case: Case, backends: list[str] | None = None, dtypes: list[str] | None = None,
                       timeout: float | None = DEFAULT_TIMEOUT,
                       toolkit: Toolkit | None = None) -> CaseOutcome:
     started = time.perf_counter()
     toolkit = toolkit or real_toolkit()
     table = toolkit.backends()
-    names = select_backends(table, backends)
-    if case.backends:
-        names = [n for n in names if n in case.backends]
-    case_dtypes = [d for d in case.dtypes if dtypes is None or d in dtypes]
-    rows = [(n, d) for n in names for d in ([EXACT] if table[n].exact else case_dtypes)]
+    rows = planned_rows(case, table, backends, dtypes)
+    names = list(dict.fromkeys(n for n, _ in rows))
     outcome = CaseOutcome(case, [])
 
     if case.skip is not None:
