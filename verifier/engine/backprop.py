@@ -13,18 +13,16 @@ the whole pass, once (torch is silent).
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from verifier.engine import quiet
+from verifier.engine.accumulation import accumulate, deliver, fit, owned, retain
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import AccumulateGrad
 from verifier.engine.tensor import Tensor, _detached, edge_of
 from verifier.ops.raw import RAW
 
 _ndarray = np.ndarray
-_getrefcount = sys.getrefcount
 
 
 def run(tensors, seeds, retain_graph, create_graph, capture, only) -> None:
@@ -94,10 +92,10 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
         node.grad = None
         if type(node) is AccumulateGrad:
             variable = node.variable
-            if variable._grad is None and _owned(g, 2):  # 2: `g` and getrefcount's argument
+            if variable._grad is None and owned(g, 2):  # 2: `g` and getrefcount's argument
                 variable._grad = _detached(g)  # steal it, as torch's AccumulateGrad does
             else:
-                _accumulate(variable, g, False)
+                accumulate(variable, g, False)
             continue
         if node.checks:
             node.check_saved()
@@ -115,17 +113,17 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
             grads = [None if edge is None or part is None else part(RAW, g, out, *arrays, **params)
                      for part, edge in zip(parts, edges)]
         if node.retained:
-            _retain(node, g, False)
+            retain(node, g, False)
         for edge, array, ig in zip(edges, arrays, grads):
             if edge is None:
                 continue
             if ig is not None:
                 if type(ig) is not _ndarray or ig.shape != array.shape or ig.dtype != array.dtype:
-                    ig = _fit(ig, array.shape, array.dtype, RAW)
+                    ig = fit(ig, array.shape, array.dtype, RAW)
                 held = edge.grad
                 if held is None:
                     edge.grad = ig
-                elif _owned(held, 3):  # 3: edge.grad, `held` and getrefcount's argument
+                elif owned(held, 3):  # 3: edge.grad, `held` and getrefcount's argument
                     np.add(held, ig, out=held)
                 else:
                     edge.grad = held + ig
@@ -140,17 +138,6 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
             node.free()
 
 
-def _owned(array, references: int) -> bool:
-    """Whether the pass holds the only references to `array` (torch's use_count() == 1):
-    then it may add into it in place, or hand it to a leaf as its .grad without a copy.
-
-    A view (base set) or a read-only array (broadcast_to) is never owned: writing
-    would reach memory that someone else sees.
-    """
-    return (type(array) is _ndarray and _getrefcount(array) <= references + 1
-            and array.base is None and array.flags.writeable)
-
-
 def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
     """The general pass: create_graph (VJPs on tensors) and captured inputs."""
     watch = capture is not None or only is not None
@@ -161,23 +148,23 @@ def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
         g = node.grad
         node.grad = None
         if watch:
-            _deliver(node, g, capture, only, create_graph)
+            deliver(node, g, capture, only, create_graph)
         if type(node) is AccumulateGrad:
             if capture is None and (only is None or node in only):
-                _accumulate(node.variable, g, create_graph)
+                accumulate(node.variable, g, create_graph)
             continue
         if node.checks:
             node.check_saved()
         grads = _vjp_on_tensors(node, g) if create_graph else _vjp_on_arrays(node, g)
         if node.retained:
-            _retain(node, g, create_graph)
+            retain(node, g, create_graph)
         for edge, array, ig in zip(node.edges, node.arrays, grads):
             if edge is None:
                 continue
             if ig is not None:
                 if create_graph or type(ig) is not _ndarray or ig.shape != array.shape or \
                         ig.dtype != array.dtype:
-                    ig = _fit(ig, array.shape, array.dtype, ns)
+                    ig = fit(ig, array.shape, array.dtype, ns)
                 held = edge.grad
                 edge.grad = ig if held is None else held + ig
             left = deps[edge] - 1
@@ -231,15 +218,6 @@ def _engine():
     return engine_namespace
 
 
-def _deliver(node, g, capture, only, create_graph) -> None:
-    """autograd.grad's captured inputs, and backward(inputs=...) on non-leaves."""
-    if capture is not None and node in capture:
-        held = capture[node]
-        capture[node] = _to_tensor(g, create_graph) if held is None else held + g
-    if only is not None and node in only and type(node) is not AccumulateGrad:
-        _accumulate(only[node], g, create_graph)
-
-
 def _release(node, deps, ready) -> None:
     """A node reached only by no gradient: nothing flows from it, but its
     inputs may still be waiting on it before they can run."""
@@ -263,72 +241,3 @@ def _prepare(g, create_graph: bool):
     if create_graph:
         return g if isinstance(g, Tensor) else _detached(np.asarray(g))
     return g._array if isinstance(g, Tensor) else g
-
-
-def _fit(g, shape, dtype, ns):
-    """Undo broadcasting (sum over broadcast dims) and match the input's dtype.
-
-    This is the one place broadcasting is undone: every VJP may return a
-    gradient of the broadcast shape.
-    """
-    is_tensor = isinstance(g, Tensor)
-    if not is_tensor and type(g) is not _ndarray:
-        g = np.asarray(g)
-    g_shape = g._array.shape if is_tensor else g.shape
-    if g_shape != shape:
-        lead = len(g_shape) - len(shape)
-        dims = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-        if dims:
-            g = ns.sum(g, dim=dims, keepdim=False) if lead == len(dims) else \
-                ns.reshape(ns.sum(g, dim=dims, keepdim=True), shape)
-        if tuple(g.shape) != shape:
-            g = ns.reshape(g, shape)
-    if is_tensor:
-        if g._array.dtype != dtype:
-            g = g.to(_engine_dtype(dtype))
-    elif g.dtype != dtype:
-        g = g.astype(dtype)
-    return g
-
-
-def _engine_dtype(np_dtype):
-    from verifier.engine import dtypes
-    return dtypes.from_numpy_dtype(np_dtype)
-
-
-def _to_tensor(g, create_graph: bool):
-    if isinstance(g, Tensor):
-        return g if create_graph else g.detach()
-    return _detached(np.asarray(g))
-
-
-def _accumulate(t: Tensor, g, create_graph: bool) -> None:
-    """torch's AccumulateGrad: a new tensor first, then in place (out of place under create_graph)."""
-    held = t._grad
-    if held is None:
-        if create_graph:
-            g = _to_tensor(g, True)
-            # The gradient may alias a seed or a broadcast view: give it its own
-            # storage (a graph-keeping copy) so later in-place accumulation is safe.
-            t._grad = g.clone() if g._array.base is not None or g.grad_fn is None else g
-        else:
-            # A fresh buffer: later in-place accumulation must not write into
-            # an array that the graph or the caller still holds.
-            array = g._array if isinstance(g, Tensor) else g
-            t._grad = _detached(np.array(array, copy=True))
-    elif create_graph:
-        t._grad = held + _to_tensor(g, create_graph)
-    else:
-        np.add(held._array, g._array if isinstance(g, Tensor) else g, out=held._array)
-        held._version[0] += 1
-
-
-def _retain(node, g, create_graph: bool) -> None:
-    for ref in node.retained:
-        t = ref()
-        if t is not None and t.grad_fn is node:
-            g_t = _to_tensor(g, create_graph)
-            if not create_graph:
-                g_t = _detached(np.array(g_t._array, copy=True))
-            t._grad = g_t if t._grad is None else t._grad + g_t
