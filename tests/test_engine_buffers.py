@@ -86,3 +86,16 @@ def test_non_leaf_retained_grad_is_its_own_buffer():
     assert h.grad.tolist() == [2.0, 2.0]
     assert not np.shares_memory(h.grad.numpy(), x.grad.numpy())
     assert x.grad.tolist() == [4.0, 4.0]
+
+
+def test_a_failed_backward_leaves_no_pending_gradient_behind():
+    x = engine.tensor([0.5, 1.0], dtype=engine.float64, requires_grad=True)
+    z = x * 2
+    w = engine.exp(z)
+    loss = (w + z).sum()
+    w.mul_(2)  # exp's saved output changed: the pass fails midway
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    x.grad = None
+    (z * 1).sum().backward()  # through z's node again: nothing left over from the failure
+    assert x.grad.tolist() == [2.0, 2.0]

@@ -162,11 +162,11 @@ def test_the_node_does_not_keep_its_output_tensor_alive():
 
 
 # --- div: `other` always saved, `self` only for other's gradient ----------------
-def _div_case(lib, grad_side, change_side):
+def _div_case(lib, grad_side, change_side, form):
     a0 = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=grad_side == "a")
     b0 = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=grad_side == "b")
     a, b = a0 * 1, b0 * 1
-    y = a / b
+    y = a / b if form == "operator" else lib.div(a, b)
     (a if change_side == "a" else b).add_(1)
     try:
         y.sum().backward()
@@ -175,10 +175,11 @@ def _div_case(lib, grad_side, change_side):
     return (a0 if grad_side == "a" else b0).grad.numpy().copy()
 
 
+@pytest.mark.parametrize("form", ["operator", "function"])
 @pytest.mark.parametrize("grad_side, change_side", [("a", "a"), ("a", "b"), ("b", "a"), ("b", "b")])
-def test_div_saves_what_torch_saves(grad_side, change_side):
-    ours = _div_case(engine, grad_side, change_side)
-    theirs = _div_case(real_torch, grad_side, change_side)
+def test_div_saves_what_torch_saves(grad_side, change_side, form):
+    ours = _div_case(engine, grad_side, change_side, form)
+    theirs = _div_case(real_torch, grad_side, change_side, form)
     if isinstance(theirs, str):
         assert ours == theirs
     else:
