@@ -26,7 +26,8 @@ class Plan:
     forward/vjp: the registry's rules (vjp_parts: one per input, when declared
     so); view: the result shares the input's storage (and version counter);
     saves: the saving rule (graph.saving_rule);
-    saves_out: the VJP reads the result, so the node keeps the output array;
+    saves_out: the node keeps the output array (the VJP reads it, or torch
+    saves it): a bool, or a callable (inputs) -> bool;
     returns_input: params under which the op is the identity and torch returns
     the input tensor itself (flatten with nothing to merge); ufunc: the numpy
     ufunc of a binary operator, for the direct path of same-dtype operands.
@@ -43,7 +44,8 @@ class Plan:
         self.vjp_parts = getattr(op.vjp, "parts", None)
         self.view = bool(op.extra.get("view"))
         self.saves = saving_rule(op)
-        self.saves_out = bool(op.uses_out or op.extra.get("saves_out"))
+        # True, False, or a callable (inputs) -> bool (pow: only for a tensor exponent).
+        self.saves_out = op.extra.get("saves_out", op.uses_out)
         self.returns_input = op.extra.get("returns_input")
         self.ufunc = op.extra.get("ufunc") or getattr(op.forward, "ufunc", None)
 
@@ -143,7 +145,9 @@ def record(plan, params, args, arrays, result) -> None:
                          for i in saved_indices(saves, args))
     # The output's counter starts at 0 (a view op saving its output would share
     # its input's counter: none of the views reads its result).
-    saved_out = (out, result._version, 0) if plan.saves_out else None
+    saves_out = plan.saves_out
+    saved_out = (out, result._version, 0) \
+        if saves_out is True or (saves_out and saves_out(args)) else None
     result.grad_fn = Node(plan, params, args, arrays, edges, versions, saved_out)
     result.requires_grad = True
 

@@ -86,7 +86,9 @@ def _record(plan, x, y, ax, ay, result) -> None:
             ey = y._accumulator or _sink(y)
         if rule is None or (rule is not SAVES_NOTHING and rule(1, inputs)):
             versions.append((1, y._version, y._version[0]))
-    saved_out = (result._array, result._version, 0) if plan.saves_out else None
+    saves_out = plan.saves_out
+    saved_out = (result._array, result._version, 0) \
+        if saves_out is True or (saves_out and saves_out(inputs)) else None
     result.grad_fn = Node(plan, _NO_PARAMS, inputs, (ax, ay), (ex, ey), versions, saved_out)
     result.requires_grad = True
 

@@ -81,23 +81,25 @@ def _is_number(v) -> bool:
 
 
 def _pow_vjp(ns, g, out, a, b):
-    # d(a^b)/da = b a^(b-1) (0 where b = 0, as torch); d(a^b)/db = a^b log a
+    # d(a^b)/da = b a^(b-1) (0 where b = 0, as torch); d(a^b)/db = a^b log a = out log a
     if _is_number(b):
         return (g * 0 if b == 0 else g * b * a ** (b - 1)), None
     grad_a = None if _is_number(a) else ns.where(b == 0, 0, g * b * a ** (b - 1))
     if _is_number(a):
         # A scalar base: log a is a constant; torch gives 0 at a = 0 (b >= 0).
         log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
-        return None, g * (a ** b) * log_a
+        return None, g * out * log_a
     # torch masks a = 0 to a zero gradient for b: log(1) = 0 there.
     safe_log = ns.log(ns.where(a == 0, 1, a))
-    return grad_a, g * (a ** b) * safe_log
+    return grad_a, g * out * safe_log
 
 
 register(Op(
     name="pow", inputs=("input", "exponent"), kind="binary",
     forward=binary(np.power),
-    vjp=_pow_vjp,
+    vjp=_pow_vjp, uses_out=True,
+    # torch saves the result only for a tensor exponent (the exponent's gradient reads it).
+    extra={"saves_out": lambda inputs: hasattr(inputs[1], "_version")},
     sympy=elementwise2(lambda a, b: sp.Pow(a, b)),
     domain=(Domain(low=0.2, high=2.0), Domain(low=-2.0, high=2.0)),
     kinks="pow(0, b) with b < 1 has no finite derivative; d/db at a = 0 is taken as 0 (torch); "

@@ -34,7 +34,8 @@ register(Op(
 
 register(Op(
     name="relu", inputs=("input",), forward=lambda x: np.maximum(x, 0),
-    vjp=lambda ns, g, out, x: (ns.where(x > 0, g, 0),),
+    # relu(x) > 0 exactly where x > 0: torch saves the result, not the input.
+    vjp=lambda ns, g, out, x: (ns.where(out > 0, g, 0),), uses_out=True, extra={"saves": ()},
     sympy=elementwise(lambda x: kink.relu(x)), domain=(AWAY_FROM_ZERO,),
     kinks="relu'(0) = 0 (torch)",
 ))

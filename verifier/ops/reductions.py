@@ -104,6 +104,9 @@ register(Op(
     if dim is not None else torch.prod(x).reshape((1,) * x.ndim if keepdim else ()),
     kinks="exact where inputs are 0: the gradient of x_i is the product of the others "
           "(with two or more zeros in a slice every gradient of that slice is 0)",
+    # torch saves the result too (its backward divides it by x where no x is 0): kept
+    # so that changing it in place raises as in torch, though this VJP does not read it.
+    extra={"saves_out": True},
 ))
 
 

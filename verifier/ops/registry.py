@@ -72,7 +72,8 @@ class Op:
     variadic: bool = False
     # Indices of tensor inputs that are never differentiated (where's condition).
     nondiff: tuple[int, ...] = ()
-    # The VJP reads `out`; under create_graph the engine recomputes it as a tensor.
+    # The VJP reads `out`: the engine saves the output array (no recomputation) and
+    # under create_graph passes it as a tensor whose grad_fn is the op's own node.
     uses_out: bool = False
     domain: tuple[Domain, ...] = (Domain(),)
     # The convention at kinks, as documented for users ("relu'(0) = 0").
@@ -85,7 +86,8 @@ class Op:
     #     checks their versions: None (all, the default), () (none), a tuple of
     #     indices, "cross" (each only for another input's gradient, as mul), or a
     #     callable (index, inputs) -> bool (torch's finer rules: div).
-    #     The output is saved when uses_out is True.
+    #   saves_out: whether the output is saved (default: uses_out): a bool, or a
+    #     callable (inputs) -> bool (pow saves it only for a tensor exponent).
     #   view: the result shares the input's storage (and version counter).
     #   node_name: torch's grad_fn name when it is not `<Name>Backward0`.
     #   ufunc: the numpy ufunc a binary operator is, for the engine's direct path.
