@@ -270,3 +270,16 @@ def test_flatten_of_a_scalar_still_makes_one_element():
     assert y is not x and tuple(y.shape) == (1,)
     y.sum().backward()
     assert x.grad.item() == 1.0
+
+
+def test_the_message_names_the_producing_op_as_torch_does():
+    messages = []
+    for lib in (engine, real_torch):
+        x = _leaf(lib, [0.5, -0.5])
+        y = lib.exp(x)
+        y.mul_(2)
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        messages.append(str(info.value))
+    for text in messages:
+        assert "which is output 0 of Exp, is at version 1; expected version 0 instead" in text

@@ -10,6 +10,8 @@ shapes and dtypes let the engine undo broadcasting after the VJP.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 _NAMES: dict = {}
@@ -99,7 +101,7 @@ class Node:
         for index, counter, version in self.versions:
             if counter[0] != version:
                 tensor = self.inputs[index]
-                which = f", which is output 0 of {tensor.grad_fn.name()}" \
+                which = f", which is output 0 of {_forward_name(tensor.grad_fn)}" \
                     if tensor.grad_fn is not None else ""
                 raise RuntimeError(_modified_message(self, tensor._array, which, counter[0],
                                                      version))
@@ -107,7 +109,8 @@ class Node:
             array, counter, version = self.out
             if counter[0] != version:
                 raise RuntimeError(_modified_message(
-                    self, array, f", which is output 0 of {self.name()}", counter[0], version))
+                    self, array, f", which is output 0 of {_forward_name(self)}", counter[0],
+                    version))
 
     def free(self) -> None:
         """Drop saved tensors (after a backward without retain_graph)."""
@@ -121,6 +124,11 @@ class Node:
             self.inputs = tuple(inputs)
             self.arrays = arrays
             self.out = None
+
+
+def _forward_name(node) -> str:
+    """torch 2.13 names the producing op in this message: `Exp` for ExpBackward0."""
+    return re.sub(r"Backwards?\d*$", "", node.name())
 
 
 def _modified_message(node: Node, array, which: str, found: int, expected: int) -> str:
