@@ -66,6 +66,7 @@ def apply(op, args, params):
 
 
 def apply_plan(plan, args, params):
+    """`apply` with the op's plan already looked up (functions and operators bind it once)."""
     arrays = [a._array if isinstance(a, Tensor) else a for a in args]
     if plan.returns_input is not None and plan.returns_input(*arrays, **params):
         return args[0]
