@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verifier.engine.function import apply
+from verifier.engine.function import apply_plan, plan_of
 from verifier.engine.tensor import Tensor
 from verifier.ops.registry import all_ops
 
@@ -10,6 +10,7 @@ from verifier.ops.registry import all_ops
 def make_function(op):
     """A torch-style function for `op`: tensors first, params positional or by keyword."""
     n = len(op.inputs)
+    plan = plan_of(op)
     if op.kind == "meta":
         # Facts about a tensor (numel): plain Python values, outside the graph.
         def function(*args, **kwargs):
@@ -18,16 +19,16 @@ def make_function(op):
     elif op.variadic:
         def function(tensors, *args, **kwargs):
             _, params = op.bind((None,) + args, dict(kwargs))
-            return apply(op, tuple(_as_tensor(t) for t in tensors), params)
+            return apply_plan(plan, tuple(_as_tensor(t) for t in tensors), params)
     elif not op.params:
         def function(*args, **kwargs):
             if kwargs or len(args) != n:
                 args, _ = op.bind(args, dict(kwargs))
-            return apply(op, args, {})
+            return apply_plan(plan, args, {})
     else:
         def function(*args, **kwargs):
             tensors, params = op.bind(args, dict(kwargs))
-            return apply(op, tensors, params)
+            return apply_plan(plan, tensors, params)
     function.__name__ = op.name
     function.__qualname__ = op.name
     function.__doc__ = op.doc or f"torch.{op.name}, computed by the verifier engine."
