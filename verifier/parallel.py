@@ -11,9 +11,9 @@ Start method: `forkserver` where the platform has it (Linux, macOS), else `spawn
     numpy, SymPy, torch and the runner once (`set_forkserver_preload`) before it
     has started any thread, and each worker is forked from it already warm; so
     the start-up is paid once, not once per worker.
-Chunks are small (about 8 per worker) because case costs vary by 100x: a worker
-that drew the slow cases should not leave the other idle at the end; the cost of
-a chunk, one pickled Case list, is a millisecond.
+Chunks are small (about 12 per worker) and strided because case costs vary by
+100x: a worker that drew the slow cases should not leave the other idle at the
+end; the cost of a chunk, one pickled Case list, is a millisecond.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _RUNNER_DEFAULT = object()  # the runner's own time limit (DEFAULT_TIMEOUT)
 
 # What the fork server imports before forking workers (an import error is ignored there).
 PRELOAD = ("numpy", "sympy", "mpmath", "torch", "verifier.runner", "verifier.backends.available")
-CHUNKS_PER_WORKER = 8
+CHUNKS_PER_WORKER = 12
 
 
 def default_workers() -> int:
@@ -51,11 +51,16 @@ def start_method() -> str:
 
 
 def chunked(n_items: int, workers: int) -> list[range]:
-    """Consecutive index ranges, about CHUNKS_PER_WORKER per worker, covering 0..n_items-1."""
+    """Strided index ranges, about CHUNKS_PER_WORKER per worker, covering 0..n_items-1.
+
+    Chunk k holds items k, k + K, k + 2K, ... (K chunks): neighbouring cases of
+    a file tend to cost alike (the linalg file's symbolic inverses), so striding
+    spreads the slow ones over the chunks instead of giving them to one worker.
+    """
     if n_items == 0:
         return []
-    size = max(1, math.ceil(n_items / (workers * CHUNKS_PER_WORKER)))
-    return [range(i, min(i + size, n_items)) for i in range(0, n_items, size)]
+    count = min(n_items, workers * CHUNKS_PER_WORKER)
+    return [range(k, n_items, count) for k in range(count)]
 
 
 def _run_chunk(cases: list[Case], backends, dtypes, timeout, run_case, toolkit) -> list[list[Verdict]]:
