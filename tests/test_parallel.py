@@ -37,11 +37,11 @@ def crashing_run_case(case, backends, dtypes, timeout, toolkit=None):
     return fake_run_case(case, backends, dtypes, timeout, toolkit)
 
 
-def test_chunks_cover_every_index_once_in_order():
+def test_chunks_cover_every_index_exactly_once():
     for n in (0, 1, 7, 80, 161):
         for workers in (1, 2, 16):
             chunks = parallel.chunked(n, workers)
-            assert [i for c in chunks for i in c] == list(range(n))
+            assert sorted(i for c in chunks for i in c) == list(range(n))
             assert len(chunks) <= max(1, workers * parallel.CHUNKS_PER_WORKER)
 
 
