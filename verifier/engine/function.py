@@ -12,10 +12,9 @@ from verifier.engine import quiet
 from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node, saved_indices, saving_rule
-from verifier.engine.tensor import Tensor
+from verifier.engine.tensor import Tensor, _detached
 
 _ndarray = np.ndarray
-_new_tensor = Tensor.__new__
 _F64 = np.dtype(np.float64)
 _enter_quiet, _leave_quiet = quiet.enter, quiet.leave
 
@@ -83,15 +82,7 @@ def apply_plan(plan, args, params):
         first = arrays[0]
         if not (type(first) is _ndarray and first.dtype is _F64 and first.ndim):
             out = _torch_promotion(out, arrays)
-    result = _new_tensor(Tensor)
-    result._array = out
-    result._grad = None
-    result._version = [0]
-    result._retains_grad = False
-    result._accumulator = None
-    result._base = None
-    result.requires_grad = False
-    result.grad_fn = None
+    result = _detached(out)
     if GRAD_ENABLED[0]:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:

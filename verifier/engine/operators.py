@@ -16,10 +16,9 @@ from verifier.engine import quiet
 from verifier.engine.function import apply_plan, plan_of
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node
-from verifier.engine.tensor import Tensor
+from verifier.engine.tensor import Tensor, _detached
 
 _ndarray = np.ndarray
-_new_tensor = Tensor.__new__
 _NO_PARAMS: dict = {}
 
 
@@ -48,15 +47,7 @@ def binary_operator(op, reflected: bool):
             if out is not None:
                 if type(out) is not _ndarray:  # 0-d operands give a numpy scalar
                     out = np.asarray(out)
-                result = _new_tensor(Tensor)
-                result._array = out
-                result._grad = None
-                result._version = [0]
-                result._retains_grad = False
-                result._accumulator = None
-                result._base = None
-                result.grad_fn = None
-                result.requires_grad = False
+                result = _detached(out)
                 if GRAD_ENABLED[0] and (self.requires_grad or (b is not other and
                                                                other.requires_grad)):
                     if reflected:

@@ -44,14 +44,7 @@ class Tensor:
             array = np.zeros(data, dtype=dtypes.to_numpy(dtype))
         else:
             raise TypeError(f"Tensor() takes a list of numbers or sizes (ints), got {data!r}")
-        self._array = array
-        self.requires_grad = False
-        self._grad = None
-        self.grad_fn = None
-        self._version = [0]
-        self._retains_grad = False
-        self._accumulator = None
-        self._base = None
+        _init_state(self, array)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -318,16 +311,24 @@ def wrap(value, dtype=None) -> Tensor:
 
 def _detached(array: np.ndarray, _dtype=None) -> Tensor:
     """A tensor over `array` (no copy) outside any graph, with a fresh version counter."""
-    out = Tensor.__new__(Tensor)
-    out._array = array
-    out.requires_grad = False
-    out._grad = None
-    out.grad_fn = None
-    out._version = [0]
-    out._retains_grad = False
-    out._accumulator = None
-    out._base = None
+    out = _new_tensor(Tensor)
+    _init_state(out, array)
     return out
+
+
+def _init_state(t: Tensor, array: np.ndarray) -> None:
+    """Every slot of a tensor outside any graph (the one place they are listed)."""
+    t._array = array
+    t.requires_grad = False
+    t._grad = None
+    t.grad_fn = None
+    t._version = [0]
+    t._retains_grad = False
+    t._accumulator = None
+    t._base = None
+
+
+_new_tensor = Tensor.__new__
 
 
 def _format(t: Tensor) -> str:
