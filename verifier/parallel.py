@@ -18,7 +18,6 @@ end; the cost of a chunk, one pickled Case list, is a millisecond.
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
