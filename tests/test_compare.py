@@ -252,3 +252,18 @@ def test_fd_elements_it_cannot_check_are_no_evidence_for_blame():
     engine = verdicts[("engine", "float64")]
     assert engine.status == "fail" and engine.blame == "sympy", engine.message
     assert "fd float64 agree" not in engine.message
+
+
+def test_an_oracle_that_cannot_compute_blames_nobody():
+    # Too large to expand, or a value outside the reals: no exact value is no evidence
+    # against any backend, so the rows are errors without blame.
+    case = notebook_mean_case()
+
+    def failed_oracle(dtype, follow=None):
+        return Run(backend="sympy", dtype=dtype, error_kind="other",
+                   error_message="the oracle would expand 3600 symbols")
+
+    verdicts = by_key(judge_case(case, real_runs(case), failed_oracle, []))
+    for key in [("engine", "float64"), ("torch", "float32"), ("fd", "float64")]:
+        assert verdicts[key].status == "error" and verdicts[key].blame == ""
+        assert "cannot judge" in verdicts[key].message
