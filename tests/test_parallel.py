@@ -90,3 +90,16 @@ def test_bad_worker_count_says_how_to_fix_it():
 
 def test_default_workers_is_the_usable_cpu_count():
     assert 1 <= parallel.default_workers() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.skipif(parallel.start_method() != "forkserver", reason="no fork server on this platform")
+def test_prestart_warms_the_fork_server_that_the_run_then_uses():
+    from multiprocessing import forkserver
+    parallel.prestart(1)  # one worker: nothing to warm, nothing started by this call
+    parallel.prestart(2)
+    server = forkserver._forkserver._forkserver_pid
+    assert server is not None
+    out = parallel.run_cases_parallel([FakeCase(f"c{i}") for i in range(8)], workers=2,
+                                      run_case=pid_run_case)
+    assert len(out) == 8 and str(os.getpid()) not in {v.message for v in out}
+    assert forkserver._forkserver._forkserver_pid == server  # the same, already warm server

@@ -68,6 +68,7 @@ def execute(args) -> int:
     started = time.perf_counter()
     if gate_options.check_arguments(args, err):
         return EXIT_INVALID
+    gate_options.prestart_workers(args)
     loaded = load(args.paths)
     print_problems(loaded.problems, err)
     try:

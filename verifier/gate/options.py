@@ -59,6 +59,12 @@ def check_arguments(args, err) -> int:
     return 0
 
 
+def prestart_workers(args) -> None:
+    """Warm the worker pool's fork server while the parent loads the case files."""
+    from verifier.parallel import default_workers, prestart
+    prestart(default_workers() if args.workers is None else args.workers)
+
+
 def run_verdicts(cases, args, on_verdicts, on_start, timeout, toolkit) -> list:
     """Run the cases as asked: in this process (--workers 1, or a single case), else in workers."""
     from verifier.parallel import default_workers, run_cases_parallel
