@@ -118,3 +118,18 @@ def test_the_healthy_registry_passes_the_same_cases():
         verdicts = run_case(case_of(body), BACKENDS, None)
         assert {v.status for v in verdicts} <= {"pass", "skip"}, \
             [(v.backend, v.dtype, v.status, v.message) for v in verdicts]
+
+
+def test_a_number_where_a_function_takes_a_tensor_is_a_tensor_of_the_runs_dtype():
+    # torch.sin(0.5) is a TypeError, and torch.tensor(0.5) would be float32 in a float64
+    # run: the numeric backends pass numbers to functions as 0-d tensors of the run's dtype.
+    case = case_of("""
+  - name: function_of_a_number
+    inputs: {x: {value: [0.25, 2]}}
+    expr: sum(x * sigmoid(0.5)) + maximum(x, 1).sum()
+""")
+    got = rows(run_case(case, BACKENDS, None))
+    assert {v.status for v in got.values()} <= {"pass", "skip"}, \
+        [(k, v.status, v.message) for k, v in got.items()]
+    assert got[("engine", "float64")].max_rel_err < 1e-15
+    assert got[("torch", "float64")].max_rel_err < 1e-15

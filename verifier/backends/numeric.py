@@ -23,14 +23,21 @@ _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operato
 _INPLACE = {"+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv}
 
 
+# Functions whose tensor arguments torch also takes as Python numbers (x + 2 keeps x's dtype).
+SCALAR_OPERANDS = frozenset({"add", "sub", "mul", "div", "pow"})
+
+
 class TensorNamespace(Namespace):
     """The interpreter's view of a torch-like module (`torch` or `verifier.engine`)."""
 
-    def __init__(self, module, uses_registry_torch: bool) -> None:
+    def __init__(self, module, uses_registry_torch: bool, dtype: str = "float64",
+                 device: str = "cpu") -> None:
         self.module = module
         # torch gets `op.torch(torch, ...)` where the registry gives one; the
         # engine's functions are generated from the registry already.
         self.uses_registry_torch = uses_registry_torch
+        self.dtype = getattr(module, dtype)
+        self.device = device
 
     def number(self, value, is_int: bool):
         # A Python scalar, so that `2 * x` keeps x's dtype (float32 stays float32).
@@ -41,10 +48,21 @@ class TensorNamespace(Namespace):
 
     def call(self, func: str, args: list, kwargs: dict):
         op = registry.get(func)
+        tensors, params = op.bind(tuple(args), dict(kwargs))
+        if func not in SCALAR_OPERANDS and op.kind != "meta":
+            # torch.sin(0.5) is a TypeError: a number where a function takes a tensor
+            # means a 0-d tensor of the run's dtype (not torch's default float32).
+            tensors = tuple(self._as_tensor(t) for t in tensors)
         if self.uses_registry_torch and op.torch is not None:
-            tensors, params = op.bind(tuple(args), dict(kwargs))
             return op.torch(self.module, *tensors, **params)
-        return getattr(self.module, func)(*args, **kwargs)
+        return getattr(self.module, func)(*tensors, **params)
+
+    def _as_tensor(self, value):
+        if isinstance(value, (bool, int, float)):
+            return self.module.tensor(value, dtype=self.dtype, device=self.device)
+        if isinstance(value, list):  # cat/stack's list of tensors
+            return [self._as_tensor(v) for v in value]
+        return value
 
     def binop(self, op: str, a, b):
         return _BINARY[op](a, b)
