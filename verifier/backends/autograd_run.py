@@ -27,8 +27,8 @@ def run_on_module(case: Case, dtype: str, *, backend: str, module, device: str =
               inputs={name: inp.rounded(dtype) for name, inp in case.inputs.items()})
     started = time.perf_counter()
     try:
-        _execute(case, dtype, run, module, device, TensorNamespace(module, uses_registry_torch, dtype, device),
-                 limits)
+        ns = TensorNamespace(module, uses_registry_torch, dtype, device)
+        _execute(case, dtype, run, module, device, ns, limits)
     except Exception as exc:  # a case's failure is data, not a crash of the runner
         run.error_kind, run.error_message = classify(exc)
     run.seconds = time.perf_counter() - started
