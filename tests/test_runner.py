@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 
 import pytest
 from runner_fakes import FakeNumeric, FakeOracle, Marker, make_case, toolkit
@@ -147,3 +148,44 @@ def test_summary_counts_and_line():
     assert (summary.passed, summary.failed, summary.errors) == (3, 2, 0)
     assert not summary.ok
     assert summary.line(1.5) == "3 passed, 2 failed, 0 errors, 0 skipped, 0 xfailed in 1.50 s"
+
+
+class SwallowingOracle(FakeOracle):
+    """Catches the first alarm as library code with `except Exception` would, then hangs on."""
+
+    def run(self, case, dtype, follow=None):
+        try:
+            time.sleep(5.0)
+        except Exception:  # noqa: BLE001 - the point of the test
+            pass
+        time.sleep(5.0)
+        return super().run(case, dtype, follow)
+
+
+def test_the_time_limit_survives_code_that_swallows_the_first_alarm():
+    kit = toolkit(FakeNumeric("engine"), oracle=SwallowingOracle())
+    started = time.perf_counter()
+    verdicts = run_case(make_case("swallowed"), timeout=0.2, toolkit=kit)
+    assert {v.status for v in verdicts} == {"error"}
+    assert "time limit" in verdicts[0].message
+    assert time.perf_counter() - started < 4.0  # the repeated alarm, not the 10 s of sleeps
+
+
+def test_backends_hand_the_time_limit_to_the_runner_instead_of_recording_it():
+    # The real oracle and the autograd backends turn their failures into data; the case's
+    # wall-clock limit must pass through them, or it would be spent on one backend.
+    from verifier.backends.base import TimeLimit
+    from verifier.backends.engine_backend import EngineBackend
+    from verifier.oracle.backend import SympyOracle
+    case = make_case("limited")
+
+    class Interrupting:
+        def __init__(self, *args, **kwargs):
+            raise TimeLimit("the case's time limit")
+
+    for backend, target in ((SympyOracle(), "verifier.oracle.backend.case_point"),
+                            (EngineBackend(), "verifier.backends.autograd_run.TensorNamespace")):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(target, Interrupting)
+            with pytest.raises(TimeLimit):
+                backend.run(case, "float64")

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from verifier.backends.base import Run, hvp_direction
+from verifier.backends.base import Run, TimeLimit, hvp_direction
 from verifier.backends.numeric import TensorNamespace, classify, scalar_variables, to_float64
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Interpreter, Limits
@@ -29,6 +29,8 @@ def run_on_module(case: Case, dtype: str, *, backend: str, module, device: str =
     try:
         ns = TensorNamespace(module, uses_registry_torch, dtype, device)
         _execute(case, dtype, run, module, device, ns, limits)
+    except TimeLimit:
+        raise
     except Exception as exc:  # a case's failure is data, not a crash of the runner
         run.error_kind, run.error_message = classify(exc)
     run.seconds = time.perf_counter() - started

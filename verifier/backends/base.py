@@ -19,6 +19,15 @@ class LimitExceeded(Exception):
     """A case went past a resource limit (loop iterations, elements, time, power size)."""
 
 
+class TimeLimit(LimitExceeded):
+    """The case's wall-clock limit (the runner's alarm).
+
+    Unlike the interpreter's own limits, no backend turns it into a result: it
+    must reach the runner, which ends the whole case, or the next backend would
+    start on the same case with the alarm already spent.
+    """
+
+
 class CaseError(Exception):
     """A computation failed with a known kind (one of ERROR_KINDS, or 'other')."""
 

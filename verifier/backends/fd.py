@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 
-from verifier.backends.base import Backend, LimitExceeded, Run, hvp_direction
+from verifier.backends.base import Backend, LimitExceeded, Run, TimeLimit, hvp_direction
 from verifier.backends.numeric import TensorNamespace, classify, scalar_variables, to_float64
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Interpreter, Limits
@@ -84,6 +84,8 @@ class FiniteDifferences(Backend):
         started = time.perf_counter()
         try:
             _Differences(case, run, self.limits, started + self.max_seconds).compute()
+        except TimeLimit:
+            raise
         except Exception as exc:
             run.error_kind, run.error_message = classify(exc)
         run.seconds = time.perf_counter() - started

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verifier.backends.base import Backend, CaseError, LimitExceeded, Run
+from verifier.backends.base import Backend, CaseError, LimitExceeded, Run, TimeLimit
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Limits, PathMismatch
 from verifier.oracle.derivation import Derivation
@@ -69,6 +69,8 @@ class SympyOracle(Backend):
             self._fill(run, derivation, point)
         except CaseError as exc:
             run.error_kind, run.error_message = exc.kind, str(exc)
+        except TimeLimit:
+            raise
         except LimitExceeded as exc:
             run.error_kind, run.error_message = "other", f"limit exceeded: {exc}"
         except (NameError, PathMismatch, ValueError, TypeError, ZeroDivisionError,

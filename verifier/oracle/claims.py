@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError, LimitExceeded, Run
+from verifier.backends.base import CaseError, LimitExceeded, Run, TimeLimit
 from verifier.cases.model import Case, Claim
 from verifier.oracle.evaluate import DIGITS, rational, to_float
 from verifier.oracle.factored import distinct, uniform_array
@@ -62,6 +62,8 @@ def _check(case: Case, run: Run, field: str, claim: Claim) -> ClaimResult:
         if claim.literal is not None:
             return _literal(field, claim, exact)
         return _closed_form(run, field, claim, exact)
+    except TimeLimit:
+        raise
     except (CaseError, LimitExceeded, NameError, ValueError, TypeError) as exc:
         return ClaimResult(field, "error", message=f"{field}: the claim {claim.text!r} could not "
                                                    f"be evaluated: {exc}")

@@ -11,12 +11,13 @@ import contextlib
 import signal
 import threading
 
-from verifier.backends.base import LimitExceeded
+from verifier.backends.base import TimeLimit
 
 DEFAULT_TIMEOUT = 60.0
+REPEAT_SECONDS = 1.0
 
 
-class CaseTimeout(LimitExceeded):
+class CaseTimeout(TimeLimit):
     """A case ran longer than its time limit."""
 
 
@@ -36,7 +37,9 @@ def time_limit(seconds: float | None, what: str = "the case"):
                           "raise it with --timeout, or make the case smaller")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Then again every second: library code that swallows exceptions (`except Exception`
+    # inside SymPy) cannot make the limit a one-shot that a hang survives.
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_SECONDS)
     try:
         yield
     finally:
