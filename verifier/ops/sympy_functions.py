@@ -37,16 +37,42 @@ class TiedMax(sp.Function):
         return None
 
     def fdiff(self, argindex=1):
-        # d max/dx_i = [x_i == max] / #{j : x_j == max}
-        ties = [sp.Piecewise((1, sp.Eq(a, self)), (0, True)) for a in self.args]
-        mine = ties[argindex - 1]
-        return mine / sp.Add(*ties)
+        # d max/dx_i = [x_i == max] / #{j : x_j == max}: a piecewise-constant share, kept
+        # as one function of the arguments (a Piecewise of Eq's between large expressions
+        # costs SymPy seconds to build and fold) and decided once the point is known.
+        return TieShare(sp.Integer(argindex - 1), *self.args)
 
     def _eval_evalf(self, prec):
         return sp.Max(*[a.evalf(prec) for a in self.args])
 
     def _eval_is_real(self):
         return fuzzy_and(a.is_real for a in self.args)
+
+
+class TieShare(sp.Function):
+    """TieShare(i, x_1..x_n) = [x_i == max x] / #{j : x_j == max x}, torch's even share.
+
+    Evaluates once every x is a number: exactly equal numbers tie; numbers that agree to
+    TIE_DIGITS significant digits are taken as tied too, as the oracle decides conditions.
+    Piecewise constant, so its own derivative is 0.
+    """
+
+    @classmethod
+    def eval(cls, index, *args):
+        if not index.is_Integer or not _all_numbers(args):
+            return None
+        values = [sp.N(a, TIE_DIGITS + 10) for a in args]
+        top = max(values)
+        scale = max(abs(top), sp.Integer(1))
+        tolerance = scale * sp.Float(10, TIE_DIGITS) ** -TIE_DIGITS
+        tied = [bool(abs(v - top) <= tolerance) for v in values]
+        return sp.Rational(1, sum(tied)) if tied[int(index)] else sp.Integer(0)
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+TIE_DIGITS = 50
 
 
 def tied_min(*args):
@@ -69,7 +95,7 @@ class EuclideanNorm(sp.Function):
     def fdiff(self, argindex=1):
         # d|x|/dx_i = x_i / |x|, taken as 0 where |x| = 0
         x = self.args[argindex - 1]
-        return sp.Piecewise((x / self, sp.Ne(self, 0)), (0, True))
+        return ZeroAtOrigin(x / self, self)
 
     def _eval_evalf(self, prec):
         return sp.sqrt(sp.Add(*[a * a for a in self.args])).evalf(prec)
@@ -130,3 +156,29 @@ def maximum(a, b):
 
 def minimum(a, b):
     return sp.Piecewise((a, a < b), (b, a > b), ((a + b) / 2, True))
+
+
+class ZeroAtOrigin(sp.Function):
+    """ZeroAtOrigin(f, r) = f where r != 0, and 0 where r = 0 (a norm's gradient at 0).
+
+    A Piecewise((f, Ne(r, 0)), (0, True)) says the same, but SymPy spends seconds folding
+    and canonicalizing it when f and r are large; this stays one node until r is a number.
+    Its derivative is taken inside: d/ds ZeroAtOrigin(f, r) = ZeroAtOrigin(df/ds, r).
+    """
+
+    @classmethod
+    def eval(cls, f, r):
+        if r.is_number and r.is_zero:
+            return sp.Integer(0)
+        if r.is_number and r.is_zero is False:
+            return f
+        return None
+
+    def _eval_derivative(self, s):
+        f, r = self.args
+        return ZeroAtOrigin(f.diff(s), r)
+
+    def _eval_evalf(self, prec):
+        # A number r that SymPy cannot prove zero or nonzero: decide it numerically.
+        f, r = self.args
+        return sp.Integer(0) if sp.N(r, 50) == 0 else f.evalf(prec)
