@@ -70,3 +70,12 @@ def test_fd_elements_without_a_derivative_are_not_compared():
     check = check_quantity("grad.x", np.array([np.nan, 2.0]), np.array([1.0, 2.0]), None,
                            "float64", Tolerance(1e-9, 1e-9), estimate=np.array([np.inf, 1e-10]))
     assert check.ok and check.details["not_compared"] == 1
+
+
+def test_an_error_beyond_the_float_range_of_ulps_is_infinite_not_a_crash():
+    from fractions import Fraction
+
+    from verifier.compare.exact import ulp_error
+    # 1e-15 where the exact value is 0: about 2e308 subnormal spacings of float64.
+    assert ulp_error(1e-15, Fraction(0), "float64") == float("inf")
+    assert ulp_error(2.0 ** -1074, Fraction(0), "float64") == 1.0
