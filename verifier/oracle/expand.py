@@ -18,7 +18,7 @@ from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
 from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, element_symbols, is_zero
 from verifier.oracle.evaluate import at_point, exact_number, rational
-from verifier.oracle.namespace import SympyNamespace
+from verifier.oracle.point_namespace import PointNamespace
 
 EXPAND_LIMIT = 2000  # symbols (elements of inputs that require grad)
 ELEMENT_LIMIT = 20000  # elements of all inputs together
@@ -52,7 +52,7 @@ class ExpansionDerivation(Derivation):
                 env[name] = symbols
             else:
                 env[name] = values
-        self.ns = SympyNamespace(self.at)
+        self.ns = PointNamespace(self.at)
         result, self.env, self.trace = Interpreter(self.ns, limits, follow).run(case.program, env)
         self.output = self.ns._array(result)
         self.seed = point["seed"].rationals() if "seed" in point else None
