@@ -107,7 +107,7 @@ class Interpreter:
         self.steps = 0
         self.deadline = time.monotonic() + self.limits.seconds
         self._block(program.body)
-        result = self.eval(program.result)
+        result = self.evaluate(program.result)
         return result, self.env, tuple(self.trace)
 
     # --- statements ----------------------------------------------------------
@@ -126,12 +126,12 @@ class Interpreter:
                                 f"{self.limits.seconds:g} s")
 
     def _Assign(self, s: ir.Assign) -> None:
-        self.env[s.target] = self._checked(self.eval(s.value), s.line)
+        self.env[s.target] = self._checked(self.evaluate(s.value), s.line)
 
     def _AugAssign(self, s: ir.AugAssign) -> None:
         if s.target not in self.env:
             raise NameError(f"line {s.line}: '{s.target}' is used before it is assigned")
-        value = self.eval(s.value)
+        value = self.evaluate(s.value)
         self.env[s.target] = self._checked(self.ns.inplace(s.op, self.env[s.target], value), s.line)
 
     def _decision(self, kind: str, line: int):
@@ -145,7 +145,7 @@ class Interpreter:
 
     def _If(self, s: ir.If) -> None:
         forced = self._decision("if", s.line)
-        taken = self.ns.truth(self.eval(s.test)) if forced is None else forced
+        taken = self.ns.truth(self.evaluate(s.test)) if forced is None else forced
         self.trace.append(("if", s.line, taken))
         self._block(s.body if taken else s.orelse)
 
@@ -156,7 +156,7 @@ class Interpreter:
         self.trace.append(None)
         forced = self._decision("while", s.line)
         count = 0
-        while (count < forced) if forced is not None else self.ns.truth(self.eval(s.test)):
+        while (count < forced) if forced is not None else self.ns.truth(self.evaluate(s.test)):
             count += 1
             if count > self.limits.max_iterations:
                 raise LimitExceeded(f"program line {s.line}: the while loop ran more than "
@@ -165,7 +165,7 @@ class Interpreter:
         self.trace[slot] = ("while", s.line, count)
 
     def _For(self, s: ir.For) -> None:
-        start, stop, step = (self.ns.integer(self.eval(e)) for e in (s.start, s.stop, s.step))
+        start, stop, step = (self.ns.integer(self.evaluate(e)) for e in (s.start, s.stop, s.step))
         if step == 0:
             raise ValueError(f"line {s.line}: range() step must not be zero")
         bounds = range(start, stop, step)
@@ -186,7 +186,7 @@ class Interpreter:
         return value
 
     # --- expressions ---------------------------------------------------------
-    def eval(self, e):
+    def evaluate(self, e):
         return getattr(self, "_e_" + type(e).__name__)(e)
 
     def _e_Num(self, e: ir.Num):
@@ -205,44 +205,44 @@ class Interpreter:
             raise NameError(f"line {e.line}: name '{e.id}' is not defined") from None
 
     def _e_BinOp(self, e: ir.BinOp):
-        return self._checked(self.ns.binop(e.op, self.eval(e.left), self.eval(e.right)), e.line)
+        return self._checked(self.ns.binop(e.op, self.evaluate(e.left), self.evaluate(e.right)), e.line)
 
     def _e_UnaryOp(self, e: ir.UnaryOp):
-        value = self.eval(e.operand)
+        value = self.evaluate(e.operand)
         if e.op == "not":
             return not self.ns.truth(value)
         return self.ns.unary(e.op, value)
 
     def _e_Compare(self, e: ir.Compare):
-        return self.ns.compare(e.op, self.eval(e.left), self.eval(e.right))
+        return self.ns.compare(e.op, self.evaluate(e.left), self.evaluate(e.right))
 
     def _e_BoolOp(self, e: ir.BoolOp):
         # Short-circuit as Python does; each operand is decided by the namespace.
         if e.op == "and":
-            return all(self.ns.truth(self.eval(v)) for v in e.values)
-        return any(self.ns.truth(self.eval(v)) for v in e.values)
+            return all(self.ns.truth(self.evaluate(v)) for v in e.values)
+        return any(self.ns.truth(self.evaluate(v)) for v in e.values)
 
     def _e_Call(self, e: ir.Call):
-        args = [self.eval(a) for a in e.args]
-        kwargs = {k: self.eval(v) for k, v in e.kwargs}
+        args = [self.evaluate(a) for a in e.args]
+        kwargs = {k: self.evaluate(v) for k, v in e.kwargs}
         return self._checked(self.ns.call(e.func, args, kwargs), e.line)
 
     def _e_ListExpr(self, e: ir.ListExpr):
-        return [self.eval(item) for item in e.items]
+        return [self.evaluate(item) for item in e.items]
 
     def _e_Attribute(self, e: ir.Attribute):
-        return self.ns.transpose_all(self.eval(e.value))
+        return self.ns.transpose_all(self.evaluate(e.value))
 
     def _e_Subscript(self, e: ir.Subscript):
-        value = self.eval(e.value)
+        value = self.evaluate(e.value)
         index = tuple(self._index_item(item) for item in e.index)
         return self.ns.subscript(value, index)
 
     def _index_item(self, item):
         if isinstance(item, ir.Slice):
-            parts = [None if p is None else self.ns.integer(self.eval(p))
+            parts = [None if p is None else self.ns.integer(self.evaluate(p))
                      for p in (item.lower, item.upper, item.step)]
             return slice(*parts)
         if isinstance(item, ir.ListExpr):
-            return self.ns.index_list([self.ns.integer(self.eval(i)) for i in item.items])
-        return self.ns.integer(self.eval(item))
+            return self.ns.index_list([self.ns.integer(self.evaluate(i)) for i in item.items])
+        return self.ns.integer(self.evaluate(item))

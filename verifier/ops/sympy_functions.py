@@ -29,12 +29,15 @@ class TiedMax(sp.Function):
     """
 
     @classmethod
-    def eval(cls, *args):
+    def _evaluate(cls, *args):
         if len(args) == 1:
             return args[0]
         if _all_numbers(args):
             return sp.Max(*args)
         return None
+
+    # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
+    eval = _evaluate
 
     def fdiff(self, argindex=1):
         # d max/dx_i = [x_i == max] / #{j : x_j == max}: a piecewise-constant share, kept
@@ -58,7 +61,7 @@ class TieShare(sp.Function):
     """
 
     @classmethod
-    def eval(cls, index, *args):
+    def _evaluate(cls, index, *args):
         if not index.is_Integer or not _all_numbers(args):
             return None
         values = [sp.N(a, TIE_DIGITS + 10) for a in args]
@@ -67,6 +70,9 @@ class TieShare(sp.Function):
         tolerance = scale * sp.Float(10, TIE_DIGITS) ** -TIE_DIGITS
         tied = [bool(abs(v - top) <= tolerance) for v in values]
         return sp.Rational(1, sum(tied)) if tied[int(index)] else sp.Integer(0)
+
+    # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
+    eval = _evaluate
 
     def fdiff(self, argindex=1):
         return sp.Integer(0)
@@ -87,10 +93,13 @@ class EuclideanNorm(sp.Function):
     """
 
     @classmethod
-    def eval(cls, *args):
+    def _evaluate(cls, *args):
         if _all_numbers(args):
             return sp.sqrt(sp.Add(*[a * a for a in args]))
         return None
+
+    # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
+    eval = _evaluate
 
     def fdiff(self, argindex=1):
         # d|x|/dx_i = x_i / |x|, taken as 0 where |x| = 0
@@ -108,10 +117,13 @@ class TorchSqrt(sp.Function):
     """sqrt(x) whose derivative at 0 is +oo (torch), not SymPy's zoo = 1/(2*0)."""
 
     @classmethod
-    def eval(cls, x):
+    def _evaluate(cls, x):
         if x.is_number:
             return sp.sqrt(x)
         return None
+
+    # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
+    eval = _evaluate
 
     def fdiff(self, argindex=1):
         # d sqrt(x)/dx = 1 / (2 sqrt(x)), +oo at x = 0
@@ -167,12 +179,15 @@ class ZeroAtOrigin(sp.Function):
     """
 
     @classmethod
-    def eval(cls, f, r):
+    def _evaluate(cls, f, r):
         if r.is_number and r.is_zero:
             return sp.Integer(0)
         if r.is_number and r.is_zero is False:
             return f
         return None
+
+    # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
+    eval = _evaluate
 
     def _eval_derivative(self, s):
         f, r = self.args

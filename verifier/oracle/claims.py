@@ -17,7 +17,7 @@ import sympy as sp
 
 from verifier.backends.base import CaseError, LimitExceeded, Run, TimeLimit
 from verifier.cases.model import Case, Claim
-from verifier.oracle.evaluate import DIGITS, rational, to_float
+from verifier.oracle.evaluate import DIGITS, as_sympy, rational, to_float
 from verifier.oracle.factored import distinct, uniform_array
 from verifier.oracle.generic import NotElementwise, Undecidable
 from verifier.oracle.longdouble import DIGITS as LD_DIGITS
@@ -118,8 +118,8 @@ def _compare(field: str, claim: Claim, claimed: np.ndarray, exact: np.ndarray,
                                       + exact_index.ravel(), return_inverse=True)
     bad_pairs, max_err, all_exact = set(), 0.0, True
     for p, code in enumerate(pairs.tolist()):
-        c = sp.sympify(claimed_table[code // len(exact_table)])
-        e = sp.sympify(exact_table[code % len(exact_table)])
+        c = as_sympy(claimed_table[code // len(exact_table)])
+        e = as_sympy(exact_table[code % len(exact_table)])
         d = c - e
         max_err = max(max_err, abs(to_float(sp.N(d, 20))) if d != 0 else 0.0)
         all_exact = all_exact and bool(c.is_Rational and e.is_Rational)
@@ -161,7 +161,7 @@ def _negligible(d, exact) -> bool:
     value = sp.N(d, DIGITS + 10)
     if not value.is_Number or value is sp.nan:
         return False
-    scale = max(abs(sp.N(exact, 20)), sp.Float(10) ** -300) if sp.sympify(exact).is_finite \
+    scale = max(abs(sp.N(exact, 20)), sp.Float(10) ** -300) if as_sympy(exact).is_finite \
         else sp.Float(1)
     return bool(abs(value) <= scale * sp.Float(10) ** (1 - DIGITS))
 
@@ -192,7 +192,7 @@ def _longdoubles(a: np.ndarray) -> np.ndarray:
     if a.dtype != object:
         return a.astype(np.longdouble)
     from verifier.oracle.longdouble import ld_number
-    return np.array([ld_number(sp.sympify(v)) for v in a.flat],
+    return np.array([ld_number(as_sympy(v)) for v in a.flat],
                     dtype=np.longdouble).reshape(a.shape)
 
 

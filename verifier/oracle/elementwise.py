@@ -17,6 +17,7 @@ from verifier.cases.model import Case
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
 from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, is_zero
+from verifier.oracle.evaluate import as_sympy
 from verifier.oracle.generic import Generic, GenericNamespace
 from verifier.oracle.point import PointInput
 from verifier.oracle.values import Valuation
@@ -126,7 +127,7 @@ class GenericDerivation(Derivation):
             target = self.symbolic_grad(name)
         if np.broadcast_shapes(claim.shape, shape) != tuple(shape):
             return False
-        d = sp.sympify(claim.expr) - sp.sympify(target)
+        d = as_sympy(claim.expr) - as_sympy(target)
         return is_zero(d)
 
 

@@ -66,12 +66,25 @@ def _rebuild(e):
     return e.func(*args)
 
 
+def as_sympy(value):
+    """Our own value (a SymPy object, an int, a Fraction, a float) as a SymPy object.
+
+    The oracle's replacement for `sympify`: it converts numbers only and refuses text,
+    so no string, and so no case text, can ever be parsed into an expression here.
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, str):
+        raise TypeError("the oracle converts numbers and SymPy objects, never text")
+    return rational(value)
+
+
 def exact_number(expr):
     """A number expression as a Rational when exact, else a Float of DIGITS digits.
 
     Infinities and NaN are kept as SymPy's oo, -oo, zoo, nan.
     """
-    value = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr
+    value = as_sympy(expr)
     if value.is_Rational or value in (sp.oo, -sp.oo, sp.zoo, sp.nan):
         return value
     if value.free_symbols:
@@ -120,7 +133,7 @@ def sign_of_difference(a, b, where: str = "") -> tuple[int, str]:
     DECIDE_DIGITS digits.  Sides that agree to all those digits are taken
     as equal, and the note says so.
     """
-    diff = sp.sympify(a) - sp.sympify(b)
+    diff = as_sympy(a) - as_sympy(b)
     if diff.free_symbols:
         raise CaseError("other", f"{where}a condition depends on symbols "
                                  f"{sorted(map(str, diff.free_symbols))} that have no value")

@@ -17,7 +17,7 @@ from verifier.cases.model import Case
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
 from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, element_symbols, is_zero
-from verifier.oracle.evaluate import at_point, exact_number, rational
+from verifier.oracle.evaluate import as_sympy, at_point, exact_number, rational
 from verifier.oracle.point_namespace import PointNamespace
 
 EXPAND_LIMIT = 2000  # symbols (elements of inputs that require grad)
@@ -75,7 +75,7 @@ class ExpansionDerivation(Derivation):
         array = self.ns._array(array)
         out = np.empty(array.shape, dtype=object)
         for i, e in enumerate(array.flat):
-            out.flat[i] = exact_number(at_point(sp.sympify(e), self.at))
+            out.flat[i] = exact_number(at_point(as_sympy(e), self.at))
         return out
 
     def symbolic_grad(self, name: str):
@@ -97,7 +97,7 @@ class ExpansionDerivation(Derivation):
     def identity(self, claim, field: str) -> bool:
         target = self.output if field == "value" else self.symbolic[field[len("grad."):]]
         claim = np.broadcast_to(claim, target.shape)
-        return all(is_zero(sp.sympify(c) - sp.sympify(t)) for c, t in zip(claim.flat, target.flat))
+        return all(is_zero(as_sympy(c) - as_sympy(t)) for c, t in zip(claim.flat, target.flat))
 
 
 def _diff(s, symbols: np.ndarray) -> np.ndarray:

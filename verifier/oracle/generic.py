@@ -24,7 +24,7 @@ import sympy as sp
 
 from verifier.backends.base import CaseError
 from verifier.oracle import longdouble
-from verifier.oracle.evaluate import decide
+from verifier.oracle.evaluate import as_sympy, decide
 from verifier.oracle.namespace import RELATION_OPS, RELATIONS, SympyNamespace
 from verifier.oracle.reductions import sum_form
 from verifier.oracle.values import Valuation
@@ -118,7 +118,7 @@ class GenericNamespace(SympyNamespace):
         return Generic(shape, value)
 
     def _generic(self, value) -> Generic:
-        return value if isinstance(value, Generic) else Generic((), sp.sympify(value))
+        return value if isinstance(value, Generic) else Generic((), as_sympy(value))
 
     def binop(self, op: str, a, b):
         if op == "@":
@@ -150,7 +150,7 @@ class GenericNamespace(SympyNamespace):
     # --- sums ------------------------------------------------------------------------
     def reduce_sum(self, f, shape: tuple):
         """Σ over `shape` of f: a sum symbol, or n·f where f is the same at every element."""
-        f = sp.sympify(f)
+        f = as_sympy(f)
         n = int(np.prod(shape, dtype=np.int64))
         if not any(s in self.valuation.symbols for s in f.free_symbols):
             return f * n
@@ -169,7 +169,7 @@ class GenericNamespace(SympyNamespace):
     def scalars_for(self, expr) -> dict:
         """The values of the sum symbols in expr (computed once, in creation order)."""
         out = {}
-        for s in sp.sympify(expr).free_symbols:
+        for s in as_sympy(expr).free_symbols:
             if s in self.nodes:
                 out[s] = self.sum_value(s)
         return out
@@ -186,7 +186,7 @@ class GenericNamespace(SympyNamespace):
 
     def gradient(self, total, wrt: dict) -> dict:
         """d total/d input, total an expression in sum symbols: {name: {shape: expr}}."""
-        adjoint = {s: sp.diff(total, s) for s in sp.sympify(total).free_symbols
+        adjoint = {s: sp.diff(total, s) for s in as_sympy(total).free_symbols
                    if s in self.nodes}
         grads: dict = {name: {} for name in wrt}
         for node in reversed(list(self.sums)):

@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 
 from verifier.oracle import longdouble
-from verifier.oracle.evaluate import at_point, exact_number, is_exact, rational
+from verifier.oracle.evaluate import as_sympy, at_point, exact_number, is_exact, rational
 from verifier.oracle.factored import distinct, factored_array, uniform_array
 from verifier.oracle.point import PointInput
 
@@ -67,7 +67,7 @@ class Valuation:
             return self._total(expr, shape, scalars)
 
     def _values(self, expr, shape: tuple, scalars: dict) -> np.ndarray:
-        expr = sp.sympify(expr)
+        expr = as_sympy(expr)
         used = [s for s in expr.free_symbols if s in self.symbols]
         if self.mode == "longdouble":
             env = {s: self._longdouble(s) for s in used}
@@ -84,7 +84,7 @@ class Valuation:
         return factored_array(results, inverse.reshape(shape))
 
     def _total(self, expr, shape: tuple, scalars: dict):
-        expr = sp.sympify(expr)
+        expr = as_sympy(expr)
         n = int(np.prod(shape, dtype=np.int64))
         used = [s for s in expr.free_symbols if s in self.symbols]
         if self.mode == "longdouble":
@@ -142,7 +142,7 @@ def _ld(value):
         return value.astype(np.longdouble)
     if isinstance(value, (np.floating, float)):
         return np.longdouble(value)
-    return longdouble.ld_number(sp.sympify(value))
+    return longdouble.ld_number(as_sympy(value))
 
 
 def all_exact(array: np.ndarray) -> bool:
