@@ -23,10 +23,6 @@ _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operato
 _INPLACE = {"+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv}
 
 
-# Functions whose tensor arguments torch also takes as Python numbers (x + 2 keeps x's dtype).
-SCALAR_OPERANDS = frozenset({"add", "sub", "mul", "div", "pow"})
-
-
 class TensorNamespace(Namespace):
     """The interpreter's view of a torch-like module (`torch` or `verifier.engine`)."""
 
@@ -49,7 +45,7 @@ class TensorNamespace(Namespace):
     def call(self, func: str, args: list, kwargs: dict):
         op = registry.get(func)
         tensors, params = op.bind(tuple(args), dict(kwargs))
-        if func not in SCALAR_OPERANDS and op.kind != "meta":
+        if not op.extra.get("scalar_operands") and op.kind != "meta":
             # torch.sin(0.5) is a TypeError: a number where a function takes a tensor
             # means a 0-d tensor of the run's dtype (not torch's default float32).
             tensors = tuple(self._as_tensor(t) for t in tensors)

@@ -36,7 +36,7 @@ register(Op(
     forward=lambda a, b, alpha=1: _add(a, b) if alpha == 1 else _add(a, b * alpha),
     vjp=lambda ns, g, out, a, b, alpha=1: (g, g if alpha == 1 else g * alpha),
     sympy=lambda a, b, alpha=1: a + b * alpha,
-    extra={"saves": (), "ufunc": np.add},
+    extra={"saves": (), "ufunc": np.add, "scalar_operands": True},
     domain=TWO_TENSORS,
     doc="a + alpha * b",
 ))
@@ -48,7 +48,7 @@ register(Op(
     vjp=vjp_by_input(lambda ns, g, out, a, b, alpha=1: g,
                      lambda ns, g, out, a, b, alpha=1: -g if alpha == 1 else -g * alpha),
     sympy=lambda a, b, alpha=1: a - b * alpha,
-    extra={"saves": (), "ufunc": np.subtract},
+    extra={"saves": (), "ufunc": np.subtract, "scalar_operands": True},
     domain=TWO_TENSORS,
     doc="a - alpha * b",
 ))
@@ -59,7 +59,7 @@ register(Op(
     # d(ab)/da = b, d(ab)/db = a
     vjp=vjp_by_input(lambda ns, g, out, a, b: g * b, lambda ns, g, out, a, b: g * a),
     sympy=lambda a, b: a * b,
-    extra={"saves": "cross"},
+    extra={"saves": "cross", "scalar_operands": True},
     domain=TWO_TENSORS,
 ))
 
@@ -71,7 +71,8 @@ register(Op(
     sympy=lambda a, b: a / b,
     domain=(Domain(), Domain(avoid=(0.0,), margin=0.3)),
     # torch saves `other` always and `self` only for other's gradient.
-    extra={"saves": lambda i, inputs: i == 1 or getattr(inputs[1], "requires_grad", False)},
+    extra={"saves": lambda i, inputs: i == 1 or getattr(inputs[1], "requires_grad", False),
+           "scalar_operands": True},
     kinks="b = 0 is a pole",
 ))
 
@@ -99,7 +100,7 @@ register(Op(
     forward=binary(np.power),
     vjp=_pow_vjp, uses_out=True,
     # torch saves the result only for a tensor exponent (the exponent's gradient reads it).
-    extra={"saves_out": lambda inputs: hasattr(inputs[1], "_version")},
+    extra={"saves_out": lambda inputs: hasattr(inputs[1], "_version"), "scalar_operands": True},
     sympy=elementwise2(lambda a, b: sp.Pow(a, b)),
     domain=(Domain(low=0.2, high=2.0), Domain(low=-2.0, high=2.0)),
     kinks="pow(0, b) with b < 1 has no finite derivative; d/db at a = 0 is taken as 0 (torch); "

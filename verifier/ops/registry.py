@@ -94,6 +94,8 @@ class Op:
     #   returns_input: callable(*arrays, **params) -> bool, True where torch
     #     returns the input tensor itself (flatten with nothing to merge).
     #   varargs: the param that a method also accepts as varargs (x.reshape(2, 3)).
+    #   scalar_operands: torch also takes Python numbers for the tensor inputs
+    #     (x + 2); elsewhere the backends pass a number as a 0-d tensor.
     extra: dict = field(default_factory=dict)
 
     def param_names(self) -> tuple[str, ...]:
