@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from test_oracle import DOUBLING
 
 from verifier.cases.loader import load_text
 from verifier.oracle.backend import SympyOracle
@@ -32,18 +33,7 @@ def mean_square(grad: str, value: str = "27") -> str:
 
 
 def doubling(claim: str) -> str:
-    return f"""
-  - name: doubling
-    inputs: {{x: {{value: [1, 1, 1]}}}}
-    seed: {{value: [10, 1, 0.1]}}
-    program: |
-      y = x * 2
-      k = 1
-      while norm(y) < 1000:
-        y = y * 2
-        k = k + 1
-    output: y
-    expect:
+    return DOUBLING + f"""    expect:
       grad: {{x: "{claim}"}}
 """
 
