@@ -1,4 +1,4 @@
-"""The shipped suite (verifier/suite/*.yaml): it loads cleanly and covers what it promises.
+"""The shipped suite (cases/*.yaml): it loads cleanly and covers what it promises.
 
 Coverage is read from the parsed program IR, not from the text, so a function named only in
 a comment or a description does not count, and `x + y` counts as `add`.
@@ -87,7 +87,7 @@ def test_every_differentiable_function_is_used_at_second_order(suite):
     used = set().union(*(functions_called(c) for c in suite if c.order == 2))
     missing = sorted(twice - used)
     assert not missing, (f"differentiable functions that no `order: 2` case calls: {missing}; "
-                         f"add them to verifier/suite/second_order.yaml")
+                         f"add them to cases/second_order.yaml")
 
 
 def test_every_error_kind_has_a_case(suite):

@@ -38,8 +38,11 @@ class LoadResult:
 
 
 def shipped_suite() -> Path:
-    """The suite shipped inside the package (works from a non-editable install too)."""
-    return Path(__file__).resolve().parent.parent / "suite"
+    """The shipped suite: `cases/` in a checkout (and an editable install), installed as
+    `verifier/suite` by `pip install .` (pyproject.toml maps the one to the other)."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "suite"
+    return installed if installed.is_dir() else package.parent / "cases"
 
 
 def load_paths(paths: list[str | Path]) -> LoadResult:
