@@ -13,9 +13,16 @@ from __future__ import annotations
 import random
 
 import pytest
+from sympy_work import WorkBudgetExceeded, sympy_node_budget
 
 from verifier.cases.loader import load_text
 from verifier.runner import run_case
+
+# Work budgets in SymPy expression nodes (see sympy_work.py), not seconds: the largest
+# case below creates about 8 000 (random) and 123 000 (FOUND) nodes; the Piecewise
+# folding these guard against created millions.
+RANDOM_NODE_BUDGET = 100_000
+FOUND_NODE_BUDGET = 600_000
 
 UNARY = ("sin", "cos", "tanh", "sigmoid", "atan", "erf", "square", "softplus", "abs", "relu")
 BOUNDED = ("exp", "sinh", "expm1")  # applied to tanh(...) so that values stay moderate
@@ -55,7 +62,8 @@ def test_random_composition_agrees_everywhere(seed):
     body, text = random_case(seed)
     loaded = load_text(text)
     assert not loaded.problems, (body, [str(p) for p in loaded.problems])
-    verdicts = run_case(loaded.cases[0], ["engine", "torch", "sympy", "fd"], None, timeout=60)
+    with sympy_node_budget(RANDOM_NODE_BUDGET):
+        verdicts = run_case(loaded.cases[0], ["engine", "torch", "sympy", "fd"], None, timeout=None)
     bad = [(v.backend, v.dtype, v.status, v.message) for v in verdicts
            if v.status not in ("pass", "skip")]
     assert not bad, (body, bad)
@@ -64,7 +72,7 @@ def test_random_composition_agrees_everywhere(seed):
 # Found by the fuzzing above with amax and norm added: kink conventions written as
 # Piecewise made SymPy spend minutes folding conditions between large expressions (or
 # overflow its recursion); as TieShare/ZeroAtOrigin, and with Piecewise branches resolved
-# at the point, they take seconds.
+# at the point, they take a bounded amount of work.
 FOUND = (
     "amax(abs((sin(2) * softplus((2 * y)))))",
     "amax(abs((erf((2 * 0.5)) - tanh(softmax(x, dim=-1)))))",
@@ -75,7 +83,7 @@ FOUND = (
 
 
 @pytest.mark.parametrize("body", FOUND)
-def test_compositions_under_amax_and_norm_finish_within_the_time_limit(body):
+def test_compositions_under_amax_and_norm_stay_within_a_work_budget(body):
     text = f"""cases:
   - name: found
     inputs:
@@ -83,6 +91,21 @@ def test_compositions_under_amax_and_norm_finish_within_the_time_limit(body):
       y: {{random: {{dist: uniform, seed: 1029, low: -1, high: 1}}, shape: [3]}}
     expr: "{body}"
 """
-    verdicts = run_case(load_text(text).cases[0], ["engine", "torch", "sympy"], None, timeout=30)
+    with sympy_node_budget(FOUND_NODE_BUDGET):
+        verdicts = run_case(load_text(text).cases[0], ["engine", "torch", "sympy"], None, timeout=None)
     bad = [(v.backend, v.dtype, v.status, v.message) for v in verdicts if v.status != "pass"]
     assert not bad, bad
+
+
+def test_the_work_budget_stops_a_case_that_exceeds_it():
+    # The budget is a real limit: the largest FOUND case does not fit in a small one.
+    text = f"""cases:
+  - name: found
+    inputs:
+      x: {{random: {{dist: uniform, seed: 29, low: -1, high: 1}}, shape: [2, 3]}}
+      y: {{random: {{dist: uniform, seed: 1029, low: -1, high: 1}}, shape: [3]}}
+    expr: "{FOUND[-1]}"
+"""
+    with pytest.raises(WorkBudgetExceeded), sympy_node_budget(1_000) as counter:
+        run_case(load_text(text).cases[0], ["sympy"], None, timeout=None)
+    assert counter.created == 1_001
