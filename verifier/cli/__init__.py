@@ -13,9 +13,15 @@ Heavy imports (torch, sympy) happen inside `execute`, never here.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from verifier import __version__
 from verifier.cli import check_command, run_command, show_command
+
+# A reader that stopped reading (`verifier list | head`): the status a Unix tool killed by
+# SIGPIPE reports (128 + 13), without a traceback.
+EXIT_BROKEN_PIPE = 141
 
 # name -> (help, add_arguments, execute)
 COMMANDS = {
@@ -36,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Checks automatic differentiation against an exact symbolic oracle.",
         epilog="exit status: 0 nothing failed; 1 a verification failed; "
                "2 a case file or the command line is invalid (2 wins over 1)")
+    parser.add_argument("--version", action="version", version=f"verifier {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, add_arguments, execute) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -51,7 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or an invalid command line (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return args.execute(args)
+        status = args.execute(args)
+        sys.stdout.flush()  # inside the try: a closed pipe must fail here, not at exit
+        return status
     except KeyboardInterrupt:
         print("\nverifier: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush of what is still
+    buffered does not raise BrokenPipeError again (the recipe of Python's `signal` docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's StringIO)
+        pass
+    finally:
+        os.close(devnull)
