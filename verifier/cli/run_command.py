@@ -103,7 +103,7 @@ def execute(args) -> int:
     if args.junit_xml:
         from verifier.report.junit import write_junit
         write_junit(args.junit_xml, verdicts, loaded.problems, seconds)
-    return gate_options.gate(args, verdicts, exit_status(loaded.problems, summary), out, err)
+    return gate_options.gate(args, verdicts, exit_status(loaded.problems, summary), out, err, cases)
 
 
 def _print_report(out, verdicts, cases, loaded, summary, seconds, args) -> None:

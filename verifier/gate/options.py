@@ -51,12 +51,31 @@ def add_arguments(parser) -> None:
 
 
 def check_arguments(args, err) -> int:
-    """0, or EXIT_INVALID after a message when the options do not fit together."""
+    """0, or EXIT_INVALID after a message when the options do not fit together, or when
+    --baseline FILE cannot serve: checked before the run, not after minutes of it."""
     if args.update_baseline and not args.baseline:
         print("verifier: error: --update-baseline needs --baseline FILE (the file to write), "
               "e.g. --baseline ci/baseline.json --update-baseline", file=err)
         return EXIT_INVALID
+    if args.baseline:
+        problem = _baseline_problem(args.baseline, args.update_baseline)
+        if problem:
+            print(f"verifier: error: --baseline: {problem}", file=err)
+            return EXIT_INVALID
     return 0
+
+
+def _baseline_problem(path: str, updating: bool) -> str:
+    """Why FILE cannot be compared with (or, updating, written), or ''."""
+    from verifier.gate.baseline import BaselineError, read_baseline
+
+    if updating:  # a missing or unreadable file is what --update-baseline replaces
+        return ""
+    try:
+        read_baseline(path)
+    except BaselineError as exc:
+        return str(exc)
+    return ""
 
 
 def prestart_workers(args) -> None:
@@ -87,8 +106,9 @@ def _picklable(toolkit) -> bool:
     return True
 
 
-def gate(args, verdicts, status: int, out, err) -> int:
-    """Compare with --baseline and decide the exit status (`status` is the run's own)."""
+def gate(args, verdicts, status: int, out, err, cases=()) -> int:
+    """Compare with --baseline and decide the exit status (`status` is the run's own).
+    `cases` (the run's) give the digests behind the "renamed?" hints."""
     if not args.baseline:
         return status
     from verifier.gate.baseline import (
@@ -98,9 +118,12 @@ def gate(args, verdicts, status: int, out, err) -> int:
         read_baseline,
         write_baseline,
     )
+    from verifier.gate.renames import case_digests, mark_renames, read_case_digests
 
+    digests = case_digests(cases)
     try:
-        comparison = compare(read_baseline(args.baseline), verdicts)
+        comparison = mark_renames(compare(read_baseline(args.baseline), verdicts),
+                                  read_case_digests(args.baseline), digests)
     except BaselineError as exc:
         if not args.update_baseline:
             print(f"verifier: error: {exc}", file=err)
@@ -113,6 +136,6 @@ def gate(args, verdicts, status: int, out, err) -> int:
     if status == EXIT_INVALID:
         print(f"verifier: not updating {args.baseline}: fix the case files above first", file=err)
         return status
-    write_baseline(args.baseline, verdicts)
+    write_baseline(args.baseline, verdicts, digests)
     print(f"baseline {args.baseline}: written ({len(verdicts)} rows)", file=out)
     return status
