@@ -219,7 +219,7 @@ def test_line_inside_a_block_program():
 
 
 def test_duplicate_case_names_within_and_across_files():
-    found = problems_of("""
+    within = load("""
         cases:
           - name: twin
             inputs: {x: {fill: 1, shape: []}}
@@ -228,8 +228,10 @@ def test_duplicate_case_names_within_and_across_files():
             inputs: {x: {fill: 1, shape: []}}
             expr: x
         """)
+    found = [str(p) for p in within.problems]
     assert any("cases.yaml:6: case twin: name: the case name 'twin' is already used at cases.yaml:3" in p
                for p in found)
+    assert [c.line for c in within.cases] == [3]  # the first keeps the name; the second is out
     across = load_paths([DATA / "dupnames"])
     assert [c.file.endswith("a.yaml") for c in across.cases] == [True]
     assert len(across.problems) == 1

@@ -1,8 +1,9 @@
 """Case files and folders → validated `Case`s plus every problem, as `FILE:LINE: case NAME: ...`.
 
-A file with any problem contributes none of its cases (a broken file can't
-half-run); the other files still load.  Folders are searched recursively for
-*.yaml / *.yml, in sorted order; files named explicitly keep the order given.
+An invalid case is reported and left out; the file's other cases still load (and
+the run exits 2 all the same).  A problem outside every case (YAML syntax, the top
+level of the file) leaves the whole file out; the other files still load.  Folders
+are searched recursively for *.yaml / *.yml, in sorted order; files named explicitly keep the order given.
 Case names must be unique across everything one call loads.
 """
 
@@ -68,7 +69,7 @@ def load_paths(paths: list[str | Path]) -> LoadResult:
 
 
 def load_text(text: str, file: str = "<string>") -> LoadResult:
-    """Every case of one file's text, or none of them if the file has any problem."""
+    """The valid cases of one file's text, and every problem of it (see the module doc)."""
     problems = Problems(file)
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         problems.add(1, "", f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
@@ -85,7 +86,27 @@ def load_text(text: str, file: str = "<string>") -> LoadResult:
     cases, case_problems = _cases(document, file, problems)
     all_problems = _attach_case_names(problems.items, document) + case_problems
     all_problems.sort(key=lambda p: p.line)
-    return LoadResult(cases=[] if all_problems else cases, problems=all_problems)
+    return LoadResult(cases=_valid_cases(cases, all_problems, document), problems=all_problems)
+
+
+def _valid_cases(cases: list[Case], problems: list[Problem], document) -> list[Case]:
+    """The cases without a problem between their first line and the next case's; none at
+    all when a problem lies outside every case."""
+    starts = _item_starts(document)
+    if not problems:
+        return cases
+    if not starts or any(p.line < starts[0] for p in problems):
+        return []
+    ends = starts[1:] + [10**9]
+    broken = {start for start, end in zip(starts, ends) for p in problems if start <= p.line < end}
+    return [c for c in cases if c.line not in broken]
+
+
+def _item_starts(document) -> list[int]:
+    if not isinstance(document, LineMap) or not isinstance(document.get("cases"), LineList):
+        return []
+    items = document["cases"]
+    return [items.item_line(i) for i in range(len(items))]
 
 
 def display_path(path: Path) -> str:
@@ -119,7 +140,8 @@ def _case_files(paths):
 
 
 def _merge(loaded: LoadResult, result: LoadResult, seen: dict[str, Case]) -> None:
-    """Add one file's outcome; a name already loaded from another file is a problem of this file."""
+    """Add one file's outcome; a name already loaded from another file is a problem of this
+    file's case, which is left out (its other cases load)."""
     clashes = []
     for case in loaded.cases:
         first = seen.get(case.name)
@@ -127,10 +149,11 @@ def _merge(loaded: LoadResult, result: LoadResult, seen: dict[str, Case]) -> Non
             clashes.append(Problem(case.file, case.line, case.name, "name", f"name: the case name "
                                    f"'{case.name}' is already used at {first.file}:{first.line}"))
     result.problems.extend(loaded.problems + clashes)
-    if not clashes:
-        for case in loaded.cases:
+    clashing = {(p.case, p.line) for p in clashes}
+    for case in loaded.cases:
+        if (case.name, case.line) not in clashing:
             seen[case.name] = case
-        result.cases.extend(loaded.cases)
+            result.cases.append(case)
 
 
 def _cases(document, file: str, problems: Problems) -> tuple[list[Case], list[Problem]]:
