@@ -10,6 +10,7 @@ from runner_fakes import FakeNumeric, FakeOracle, Marker, make_case, toolkit
 
 from verifier.runner import (
     CaseTimeout,
+    left_out_rows,
     run_case,
     run_case_detailed,
     run_cases,
@@ -52,9 +53,20 @@ def test_oracle_rows_are_dropped_when_not_requested_but_oracle_still_judges():
     assert oracle.calls  # the comparison still needed the truth
 
 
-def test_unavailable_backend_is_skipped_with_its_reason():
+def test_unavailable_backend_is_left_out_unless_named():
     cuda = FakeNumeric("torch-cuda", reason="CUDA is not available")
-    verdicts = run_case(make_case(), toolkit=toolkit(FakeNumeric("engine"), cuda))
+    kit = toolkit(FakeNumeric("engine"), cuda)
+    verdicts = run_case(make_case(), toolkit=kit)
+    assert {v.backend for v in verdicts} == {"engine", "sympy"}  # no noise rows
+    assert left_out_rows([make_case()], kit.backends(), None, None) == {
+        ("torch-cuda", ""): "CUDA is not available"}
+    assert cuda.calls == []
+
+
+def test_unavailable_backend_named_is_skipped_with_its_reason():
+    cuda = FakeNumeric("torch-cuda", reason="CUDA is not available")
+    verdicts = run_case(make_case(), ["engine", "torch-cuda"],
+                        toolkit=toolkit(FakeNumeric("engine"), cuda))
     skipped = [v for v in verdicts if v.backend == "torch-cuda"]
     assert [v.status for v in skipped] == ["skip", "skip"]
     assert skipped[0].message == "CUDA is not available"

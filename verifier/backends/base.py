@@ -73,6 +73,10 @@ class Backend:
 
     name = ""
     exact = False  # True for the oracle
+    # The dtypes the backend computes in (None: every one) and why not the others; the
+    # runner plans no row at another dtype unless both were asked for by name.
+    dtypes: tuple[str, ...] | None = None
+    dtypes_reason = ""
 
     def unavailable(self) -> str | None:
         """None where the backend can run here, else the reason it cannot."""

@@ -58,6 +58,8 @@ class _Diverged(Exception):
 
 class FiniteDifferences(Backend):
     name = "fd"
+    dtypes = ("float64",)
+    dtypes_reason = "finite differences run in float64 only"
 
     def __init__(self, max_elements: int = MAX_ELEMENTS, max_seconds: float = MAX_SECONDS,
                  limits: Limits = DEFAULT_LIMITS) -> None:
@@ -68,7 +70,7 @@ class FiniteDifferences(Backend):
     def run(self, case: Case, dtype: str) -> Run:
         run = Run(backend=self.name, dtype=dtype)
         if dtype != "float64":
-            run.skipped = "finite differences run in float64 only"
+            run.skipped = self.dtypes_reason
             return run
         if case.expect.error and case.expect.error != "shape":
             run.skipped = (f"finite differences run no autograd, so they cannot raise the "

@@ -96,7 +96,8 @@ def execute(args) -> int:
         progress.close()
     seconds = time.perf_counter() - started
     summary = summarize(verdicts)
-    _print_report(out, verdicts, cases, loaded, summary, seconds, args)
+    _print_report(out, verdicts, cases, loaded, summary, seconds, args,
+                  _left_out_line(cases, args, toolkit))
     if args.json:
         from verifier.report.json_report import write_json
         write_json(args.json, verdicts, summary, loaded.problems, seconds)
@@ -106,7 +107,7 @@ def execute(args) -> int:
     return gate_options.gate(args, verdicts, exit_status(loaded.problems, summary), out, err, cases)
 
 
-def _print_report(out, verdicts, cases, loaded, summary, seconds, args) -> None:
+def _print_report(out, verdicts, cases, loaded, summary, seconds, args, left_out="") -> None:
     from verifier.report.style import Style
     from verifier.report.table import render_failures, render_summary_line, render_table
 
@@ -119,5 +120,14 @@ def _print_report(out, verdicts, cases, loaded, summary, seconds, args) -> None:
                                    verbose=args.verbose > 0)
         if failures:
             sections.append(failures)
+    if left_out and args.quiet < 2:
+        sections.append(left_out)
     sections.append(render_summary_line(summary, seconds, style, len(loaded.problems)))
     print("\n\n".join(s for s in sections if s), file=out)
+
+
+def _left_out_line(cases, args, toolkit) -> str:
+    from verifier.report.left_out import render_left_out
+    from verifier.runner import left_out_rows
+
+    return render_left_out(left_out_rows(cases, toolkit.backends(), args.backend, args.dtype))

@@ -3,6 +3,7 @@
 from verifier.runner.case_runner import (
     CaseOutcome,
     Toolkit,
+    left_out_rows,
     planned_rows,
     real_toolkit,
     run_case,
@@ -13,7 +14,8 @@ from verifier.runner.case_runner import (
 from verifier.runner.summary import Summary, summarize
 from verifier.runner.timeout import DEFAULT_TIMEOUT, CaseTimeout, time_limit
 
-__all__ = ["CaseOutcome", "CaseTimeout", "DEFAULT_TIMEOUT", "Summary", "Toolkit", "planned_rows",
+__all__ = ["CaseOutcome", "CaseTimeout", "DEFAULT_TIMEOUT", "Summary", "Toolkit", "left_out_rows",
+           "planned_rows",
            "real_toolkit",
            "run_case", "run_case_detailed", "run_cases", "select_backends", "summarize",
            "time_limit"]

@@ -89,12 +89,44 @@ def select_backends(table: dict[str, Backend], requested: list[str] | None) -> l
 def planned_rows(case: Case, table: dict[str, Backend], backends: list[str] | None,
                  dtypes: list[str] | None) -> list[tuple[str, str]]:
     """The (backend, dtype) rows a run of `case` produces: the selected backends the case
-    allows, the oracle at 'exact' and every other backend at each selected dtype."""
+    allows, the oracle at 'exact' and every other backend at each selected dtype -- less
+    the rows that cannot run anywhere in this run (see `left_out_rows`)."""
+    rows, _ = _plan(case, table, backends, dtypes)
+    return rows
+
+
+def left_out_rows(cases: list[Case], table: dict[str, Backend], backends: list[str] | None,
+                  dtypes: list[str] | None) -> dict[tuple[str, str], str]:
+    """{(backend, dtype or ''): why} of the rows planned for no case as they cannot run:
+    a backend unavailable here (torch-cuda without CUDA), a dtype the backend does not
+    compute in (fd at float32).  Asked for by name (`--backend torch-cuda`; `--backend fd
+    --dtype float32`), they are planned and reported as skipped instead."""
+    found: dict[tuple[str, str], str] = {}
+    for case in cases:
+        found.update(_plan(case, table, backends, dtypes)[1])
+    return found
+
+
+def _plan(case, table, backends, dtypes):
     names = select_backends(table, backends)
     if case.backends:
         names = [n for n in names if n in case.backends]
     case_dtypes = [d for d in case.dtypes if dtypes is None or d in dtypes]
-    return [(n, d) for n in names for d in ([EXACT] if table[n].exact else case_dtypes)]
+    named_backends, named_dtypes = set(backends or ()), set(dtypes or ())
+    rows, left_out = [], {}
+    for n in names:
+        backend = table[n]
+        wanted = [EXACT] if backend.exact else case_dtypes
+        why = None if n in named_backends else backend.unavailable()
+        for d in wanted:
+            supported = backend.dtypes is None or d == EXACT or d in backend.dtypes
+            if why:
+                left_out[(n, "")] = why  # '': at every dtype
+            elif not supported and not (n in named_backends and d in named_dtypes):
+                left_out[(n, d)] = backend.dtypes_reason or f"{n} does not compute in {d}"
+            else:
+                rows.append((n, d))
+    return rows, left_out
 
 
 def run_case_detailed(case: Case, backends: list[str] | None = None, dtypes: list[str] | None = None,
