@@ -124,7 +124,8 @@ def test_problem_format():
     ("inputs:\n  x: {random: {dist: uniform, seed: 1, std: 2}, shape: [2]}\nexpr: sum(x)", 4,
      "does not apply"),
     ("inputs:\n  x: {fill: 1, shape: [2], requires_grad: yes please}\nexpr: sum(x)", 4, "true or false"),
-    ("inputs:\n  sum: {fill: 1, shape: [2]}\nexpr: sum(sum)", 4, "registered function"),
+    # An input may shadow a function, as in Python; calling the shadowed name is the problem.
+    ("inputs:\n  sum: {fill: 1, shape: [2]}\nexpr: sum(sum)", 5, "'sum' is a variable here"),
     ("inputs:\n  pi: {fill: 1, shape: [2]}\nexpr: sum(pi)", 4, "reserved"),
     ("inputs:\n  seed: {fill: 1, shape: [2]}\nexpr: sum(seed)", 4, "reserved"),
     ("inputs:\n  2x: {fill: 1, shape: [2]}\nexpr: sum(x)", 4, "not a valid name"),

@@ -209,7 +209,7 @@ def test_program_parses_every_statement_kind():
     ("y = x\nx.backward()", "bare expression"),
     ("pi = 3\ny = x", "cannot assign to 'pi'"),
     ("seed = 3\ny = x", "cannot assign to 'seed'"),
-    ("exp = 3\ny = x", "a function"),
+    ("exp = 3\ny = exp(x)", "is a variable here"),
     ("y = x\ny **= 2", "only +=, -=, *= and /="),
     ("for i in x:\n    y = x", "range("),
     ("for i in range(1, 2, 3, 4):\n    y = x", "1 to 3"),

@@ -17,7 +17,6 @@ from verifier.cases.numbers import DataError, check_size, exact_array, filled, f
 from verifier.cases.problems import Problems
 from verifier.cases.yaml_lines import LineList, LineMap
 from verifier.lang.statements import RESERVED_TARGETS
-from verifier.ops.registry import language_functions
 
 RESERVED_NAMES = RESERVED_TARGETS | {"True", "False", "None"}
 RANDOM_DEFAULTS = {"uniform": {"low": Fraction(0), "high": Fraction(1)},
@@ -32,8 +31,6 @@ def name_problem(name) -> str | None:
         return f"'{name}' is not a valid name: use letters, digits and _, not starting with a digit"
     if name in RESERVED_NAMES or name.startswith("__"):
         return f"'{name}' is reserved in the case language; choose another name"
-    if name in language_functions():
-        return f"'{name}' is a registered function; choose another name"
     return None
 
 

@@ -1,31 +1,62 @@
-"""The output shape of a case, found by running its forward pass once on plain numpy.
+"""The forward pass of a case, run once on plain numpy while the file loads: its output
+shape, and the problems that show before anything is differentiated.
 
-The loader needs it to report "a non-scalar output with neither seed nor
-expected error" (and a seed of the wrong shape) before anything runs.  Shapes
-can't be inferred from the text alone (a `while` loop may depend on values),
-so the program runs once in float64 through the registry's numpy forwards
-(no autograd, no torch import), under tight limits.  Any failure returns None:
-run-time errors are the runner's to report, not the loader's.
+The loader needs the output shape to report "a non-scalar output with neither seed nor
+expected error" (and a seed of the wrong shape) before anything runs.  Shapes can't be
+inferred from the text alone (a `while` loop may depend on values), so the program runs
+once in float64 through the registry's numpy forwards (no autograd, no torch import),
+under tight limits.  That run also finds, with one message each, what would otherwise
+surface as six error rows of six wordings:
+  * operands whose shapes do not fit (`[3, 2] @ [3]`, a broadcast, a reshape);
+  * a boolean mask used as an index (`m = x > 0; x[m]`);
+  * a loop past the documented iteration cap (an endless `while`);
+  * a function applied outside its real domain (`log(-2)`), named with its element,
+    where the NaN reaches the output (`where(x > 0, sqrt(x), 0)` is fine).
+Any other failure is the runner's to report, with its own kind.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from verifier.cases.model import Input
 from verifier.lang import ir
-from verifier.lang.interpreter import Interpreter, Limits, Namespace
+from verifier.lang.interpreter import Interpreter, IterationCapExceeded, Limits, Namespace
 from verifier.ops.registry import get
 
-PROBE_LIMITS = Limits(max_iterations=10_000, max_steps=50_000, max_elements=10_000_000, seconds=2.0)
+PROBE_LIMITS = Limits(max_iterations=Limits.max_iterations, max_steps=Limits.max_steps,
+                      max_elements=10_000_000, seconds=2.0)
 _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
-           "**": np.power, "@": np.matmul}
+           "**": np.power, "@": lambda a, b: get("matmul").forward(a, b)}
+# Forwards the probe computes itself: erf's registry forward imports scipy (0.15 s), which
+# loading case files must not; math.erf gives the same values, elementwise.
+_OWN_FORWARDS = {"erf": np.vectorize(math.erf, otypes=[np.float64])}
+MASK_MESSAGE = ("boolean-mask indexing is not supported: the result's shape would depend on the "
+                "values; keep the shape with where(mask, x, 0)")
+
+
+class StaticProblem(Exception):
+    """What the probe found wrong with the case, at a line of its program text."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+@dataclass(frozen=True)
+class Probe:
+    shape: tuple[int, ...] | None  # None: the forward pass did not finish
+    problem: StaticProblem | None = None
 
 
 class NumpyForward(Namespace):
     """The interpreter's namespace over float64 numpy arrays, forward only."""
+
+    def __init__(self) -> None:
+        self.domain_event: str | None = None  # the first NaN made from finite operands
 
     def number(self, value, is_int: bool):
         return int(value) if is_int else float(value)
@@ -36,22 +67,41 @@ class NumpyForward(Namespace):
     def call(self, func: str, args: list, kwargs: dict):
         op = get(func)
         tensors, params = op.bind(tuple(args), dict(kwargs))
-        if op.variadic:
-            tensors = ([_array(t) for t in tensors[0]],) + tuple(_array(t) for t in tensors[1:])
+        if op.variadic:  # the registry's variadic ops take the list unpacked: cat(*arrays, dim=0)
+            tensors = tuple(_array(t) for t in tensors[0]) + tuple(_array(t) for t in tensors[1:])
         else:
             tensors = tuple(_array(t) for t in tensors)
-        return op.forward(*tensors, **params)
+        try:
+            result = _OWN_FORWARDS.get(func, op.forward)(*tensors, **params)
+        except (ValueError, RuntimeError) as exc:  # numpy's and the registry's shape errors
+            raise StaticProblem(f"{func}(): {exc}") from None
+        self._watch_domain(f"{func}()", [t for t in tensors if isinstance(t, np.ndarray)], result)
+        return result
 
     def binop(self, op: str, a, b):
         if isinstance(a, int) and isinstance(b, int) and op != "/":
             return _BINARY[op](float(a), float(b)) if op == "**" and b < 0 else _BINARY[op](a, b)
-        return _BINARY[op](_array(a), _array(b))
+        a, b = _array(a), _array(b)
+        try:
+            result = _BINARY[op](a, b)
+        except (ValueError, RuntimeError) as exc:
+            raise StaticProblem(f"'{op}': {exc}") from None
+        self._watch_domain(f"'{op}'", [a, b], result)
+        return result
 
     def inplace(self, op: str, target, value):
         return self.binop(op, target, value)
 
     def subscript(self, value, index: tuple):
-        return _array(value)[index if len(index) != 1 else index[0]]
+        try:
+            return _array(value)[index if len(index) != 1 else index[0]]
+        except IndexError as exc:
+            raise StaticProblem(f"index: {exc}") from None
+
+    def integer(self, value) -> int:
+        if isinstance(value, np.ndarray) and value.dtype == np.bool_ and value.size != 1:
+            raise StaticProblem(MASK_MESSAGE)
+        return int(value)
 
     def transpose_all(self, value):
         return _array(value).T
@@ -59,19 +109,48 @@ class NumpyForward(Namespace):
     def numel(self, value):
         return int(np.size(value)) if isinstance(value, np.ndarray) else None
 
+    def _watch_domain(self, what: str, operands: list, result) -> None:
+        """Record the first operation that makes a NaN out of finite operands (log(-2),
+        sqrt(-1), 0/0): outside the real domain, with the element where it happened."""
+        if self.domain_event is not None or not isinstance(result, np.ndarray) or \
+                result.dtype.kind != "f" or not np.isnan(result).any():
+            return
+        if not all(np.isfinite(o).all() for o in operands if o.dtype.kind == "f"):
+            return  # inf - inf and the like: overflow, not a domain error
+        where = tuple(int(i) for i in np.argwhere(np.isnan(result))[0])
+        at = ", ".join(
+            f"{_element(o, where)}" for o in operands if o.shape == result.shape and o.size > 1)
+        scalars = ", ".join(f"{float(o):g}" for o in operands if o.size == 1)
+        values = at or scalars
+        self.domain_event = (f"{what} is not real at element {list(where)} of its result"
+                             + (f" (operand {values})" if values else ""))
+
+
+def _element(a: np.ndarray, where: tuple) -> str:
+    return f"{float(a[where]):g}"
+
+
+class _ProbeInterpreter(Interpreter):
+    """The interpreter, attaching the program line to a StaticProblem."""
+
+    def evaluate(self, e):
+        try:
+            return super().evaluate(e)
+        except StaticProblem as problem:
+            if problem.line is None and getattr(e, "line", 0):
+                problem.line = e.line
+            raise
+
+    def _AugAssign(self, s):
+        try:
+            return super()._AugAssign(s)
+        except StaticProblem as problem:
+            problem.line = problem.line or s.line
+            raise
+
 
 def _array(value):
     return value if isinstance(value, np.ndarray) else np.asarray(value, dtype=np.float64)
-
-
-# Full reductions: one tensor argument, no dim, always a scalar; no need to run anything.
-_FULL_REDUCTIONS = {"sum", "mean", "prod", "amax", "amin", "norm", "logsumexp", "dot", "trace", "det",
-                    "numel"}
-
-
-def _obviously_scalar(e: ir.Expr) -> bool:
-    return isinstance(e, ir.Call) and e.func in _FULL_REDUCTIONS and len(e.args) == 1 and not e.kwargs \
-        and not isinstance(e.args[0], ir.ListExpr)
 
 
 def _float64(inp: Input) -> np.ndarray:
@@ -80,16 +159,28 @@ def _float64(inp: Input) -> np.ndarray:
     return inp.rounded("float64")
 
 
-def output_shape(program: ir.Program, inputs: dict[str, Input]) -> tuple[int, ...] | None:
-    """The output's shape, or None where the forward pass fails or is not numeric."""
-    if _obviously_scalar(program.result):
-        return ()
+def probe(program: ir.Program, inputs: dict[str, Input]) -> Probe:
+    """Run the forward pass once; its output shape, or the problem it found."""
     env = {name: _float64(inp) for name, inp in inputs.items()}
+    ns = NumpyForward()
     try:
         with np.errstate(all="ignore"):
-            result, _, _ = Interpreter(NumpyForward(), PROBE_LIMITS).run(program, env)
-    except Exception:  # noqa: BLE001 - any failure is the runner's to report
-        return None
+            result, _, _ = _ProbeInterpreter(ns, PROBE_LIMITS).run(program, env)
+    except StaticProblem as problem:
+        return Probe(None, problem)
+    except IterationCapExceeded as exc:
+        return Probe(None, StaticProblem(f"{exc} (the cap of one loop, docs/cases.md); make the "
+                                         "loop's condition become false for these inputs"))
+    except Exception:  # noqa: BLE001 - any other failure is the runner's to report
+        return Probe(None)
     if isinstance(result, (bool, np.bool_)):
-        return None
-    return tuple(np.shape(result))
+        return Probe(None)
+    if ns.domain_event and np.isnan(np.asarray(result, dtype=np.float64)).any():
+        return Probe(None, StaticProblem(f"{ns.domain_event}: the case leaves the real domain, so "
+                                         "it has no real derivative to check; change the inputs"))
+    return Probe(tuple(np.shape(result)))
+
+
+def output_shape(program: ir.Program, inputs: dict[str, Input]) -> tuple[int, ...] | None:
+    """The output's shape, or None where the forward pass fails or is not numeric."""
+    return probe(program, inputs).shape

@@ -14,7 +14,7 @@ from verifier.cases.inputs import name_problem, read_input, read_seed
 from verifier.cases.model import Case, Claim, Expect, Input, Marker, Tolerance
 from verifier.cases.numbers import DataError, exact_array, number_from_text
 from verifier.cases.problems import Problem, Problems
-from verifier.cases.shape_probe import output_shape
+from verifier.cases.shape_probe import probe
 from verifier.cases.yaml_lines import LineMap
 from verifier.lang import ir
 from verifier.lang.parser import ParseError, parse_expression, parse_program
@@ -296,7 +296,19 @@ class _CaseReader:
     def _check_output_shape(self, program, inputs, seed, expect: Expect) -> None:
         if expect.error is not None:
             return
-        shape = output_shape(program, inputs)
+        found = probe(program, inputs)
+        if found.problem is not None:
+            key = "expr" if "expr" in self.raw else "program"
+            text_line = self.raw.value_line(key)
+            if key == "program" and isinstance(self.raw[key], str) and \
+                    self.raw.value_line(key) == self.raw.key_line(key):
+                text_line += 1  # a block scalar (program: |) starts on the next line
+            line = text_line + (found.problem.line or 1) - 1
+            where = f" (line {found.problem.line} of the text)" if key == "program" and \
+                found.problem.line else ""
+            self.p.add(line, key, f"{found.problem.message}{where}")
+            return
+        shape = found.shape
         if shape is None:
             return  # the forward pass fails here: the runner reports that, with its own kind
         line = self.raw.key_line("expr" if "expr" in self.raw else "output")

@@ -54,6 +54,12 @@ _REJECTED_NODES = {
     "Yield": "yield is not part of the case language",
     "YieldFrom": "yield is not part of the case language",
 }
+# Receivers that are modules people write out of habit (np.sum(x), torch.linalg.det(A)):
+# the case language calls functions by their bare name.
+MODULE_PREFIXES = frozenset({"np", "numpy", "torch", "math", "linalg", "scipy", "special",
+                             "sympy", "jnp", "jax", "nn", "functional"})
+_MASK_MESSAGE = ("boolean-mask indexing (x[x > 0]) is not supported: the result's shape would "
+                 "depend on the values; keep the shape with where(x > 0, x, 0)")
 _DECIMAL = re.compile(r"(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$")
 
 
@@ -127,9 +133,12 @@ def suggest(name: str, candidates) -> str:
 class ExpressionBuilder:
     """Converts one `ast` expression tree; records every name it reads in `used`."""
 
-    def __init__(self, source: str, functions: dict[str, Op]) -> None:
+    def __init__(self, source: str, functions: dict[str, Op], variables=frozenset()) -> None:
         self.source = source
         self.functions = functions
+        # Inputs and program variables: they shadow functions of the same name, as in Python
+        # (an input `t` is a tensor here; `t(x)` then cannot be called, `x.t()` still can).
+        self.variables = frozenset(variables)
         self.used: list[ir.Name] = []
 
     def build(self, node: ast.AST) -> ir.Expr:
@@ -180,7 +189,7 @@ class ExpressionBuilder:
             return ir.Bool(BOOL_NAMES[name], node.lineno)
         if name in CONSTANTS:
             return ir.Const(name, node.lineno)
-        if name in self.functions:
+        if name in self.functions and name not in self.variables:
             raise self.error(node, f"'{name}' is a function; call it, as in {name}(x)")
         if name.startswith("__"):
             raise self.error(node, f"the name '{name}' is not allowed (dunder names are never part "
@@ -192,6 +201,11 @@ class ExpressionBuilder:
     # --- operators ---------------------------------------------------------------
     def _BinOp(self, node: ast.BinOp) -> ir.Expr:
         op = _BINARY.get(type(node.op))
+        if isinstance(node.op, ast.BitXor):
+            base = ast.get_source_segment(self.source, node.left) or "x"
+            exponent = ast.get_source_segment(self.source, node.right) or "2"
+            raise self.error(node, f"the '^' operator is not supported (in Python it is bitwise xor, "
+                                   f"not a power); for a power write {base} ** {exponent}")
         if op is None:
             raise self.error(node, f"{_REJECTED_OPERATORS[type(node.op)]} is not supported")
         left, right = self._expr(node.left), self._expr(node.right)
@@ -229,11 +243,22 @@ class ExpressionBuilder:
         receiver = None
         if isinstance(func, ast.Name):
             name = func.id
+            if name in self.variables and name in self.functions:
+                raise self.error(func, f"'{name}' is a variable here (an input or an assigned name), "
+                                       f"so it cannot be called; rename the variable to call {name}()")
         elif isinstance(func, ast.Attribute):
             name, receiver = func.attr, func.value
             if name.startswith("_"):
                 raise self.error(func, f"the attribute '.{name}' is not allowed (private and dunder "
                                        "attributes are never part of the case language)")
+            prefix = self._module_prefix(receiver)
+            if prefix is not None:
+                call = ast.get_source_segment(self.source, node) or f"{prefix}.{name}(...)"
+                bare = call[len(prefix) + 1:] if call.startswith(prefix + ".") else f"{name}(...)"
+                known = "" if name in self.functions else \
+                    f" ('{name}' is not a function of the case language{suggest(name, self.functions)})"
+                raise self.error(func, f"functions are called without a module prefix: write {bare}, "
+                                       f"not {call}{known}")
         else:
             raise self.error(node, "only registered functions can be called, as f(x) or x.f(); "
                                    f"found a call of a {type(func).__name__} expression")
@@ -265,6 +290,18 @@ class ExpressionBuilder:
             raise self.error(node, f"{exc}; the signature is {name}({', '.join(accepted)})") from None
         return ir.Call(name, tuple(args), tuple(kwargs), node.lineno)
 
+    def _module_prefix(self, receiver: ast.AST) -> str | None:
+        """'np' for np.sum(x), 'torch.linalg' for torch.linalg.det(A); None for a tensor."""
+        parts = []
+        while isinstance(receiver, ast.Attribute):
+            parts.append(receiver.attr)
+            receiver = receiver.value
+        if not isinstance(receiver, ast.Name) or receiver.id in self.variables:
+            return None
+        if receiver.id not in MODULE_PREFIXES:
+            return None
+        return ".".join([receiver.id, *reversed(parts)])
+
     def _Attribute(self, node: ast.Attribute) -> ir.Expr:
         if node.attr == "T":
             return ir.Attribute(self._expr(node.value), "T", node.lineno)
@@ -279,6 +316,10 @@ class ExpressionBuilder:
     def _Subscript(self, node: ast.Subscript) -> ir.Expr:
         value = self._expr(node.value)
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for item in items:
+            if isinstance(item, (ast.Compare, ast.BoolOp)) or \
+                    (isinstance(item, ast.UnaryOp) and isinstance(item.op, ast.Not)):
+                raise self.error(item, _MASK_MESSAGE)
         index = tuple(self._index_item(item) for item in items)
         return ir.Subscript(value, index, node.lineno)
 

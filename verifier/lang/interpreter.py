@@ -24,6 +24,10 @@ class Limits:
     seconds: float = 60.0  # wall time of one run
 
 
+class IterationCapExceeded(LimitExceeded):
+    """A loop went past Limits.max_iterations (the documented cap of one loop)."""
+
+
 class PathMismatch(Exception):
     """A followed trace does not fit the program (it came from another program)."""
 
@@ -159,7 +163,7 @@ class Interpreter:
         while (count < forced) if forced is not None else self.ns.truth(self.evaluate(s.test)):
             count += 1
             if count > self.limits.max_iterations:
-                raise LimitExceeded(f"program line {s.line}: the while loop ran more than "
+                raise IterationCapExceeded(f"program line {s.line}: the while loop ran more than "
                                     f"{self.limits.max_iterations} iterations")
             self._block(s.body)
         self.trace[slot] = ("while", s.line, count)
@@ -170,7 +174,7 @@ class Interpreter:
             raise ValueError(f"line {s.line}: range() step must not be zero")
         bounds = range(start, stop, step)
         if len(bounds) > self.limits.max_iterations:
-            raise LimitExceeded(f"program line {s.line}: the for loop would run {len(bounds)} "
+            raise IterationCapExceeded(f"program line {s.line}: the for loop would run {len(bounds)} "
                                 f"iterations (limit {self.limits.max_iterations})")
         self.trace.append(("for", s.line, len(bounds)))
         self._decision("for", s.line)

@@ -37,7 +37,7 @@ def parse_expression(text: str, names: set[str] | None = None) -> ir.Expr:
         # so line numbers stay those of the text.
         text = text.lstrip(" \t")
     tree = _parse(text, "eval")
-    builder = ExpressionBuilder(text, language_functions())
+    builder = ExpressionBuilder(text, language_functions(), names or ())
     expr = _guarded(lambda: builder.build(tree.body))
     if names is not None:
         for name in builder.used:

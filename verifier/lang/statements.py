@@ -61,7 +61,9 @@ class ProgramBuilder:
         return ParseError(message, getattr(node, "lineno", 1), getattr(node, "col_offset", -1) + 1)
 
     def _expression(self, node: ast.AST, defined: set[str]) -> ir.Expr:
-        builder = ExpressionBuilder(self.source, self.functions)
+        # Every name the program binds anywhere shadows a function of that name, as a local
+        # does in a Python function.
+        builder = ExpressionBuilder(self.source, self.functions, self.inputs | self.all_targets)
         expr = builder.build(node)
         for name in builder.used:
             if name.id not in defined:
@@ -80,9 +82,8 @@ class ProgramBuilder:
     def _target(self, node: ast.AST, what: str) -> str:
         if isinstance(node, ast.Name):
             name = node.id
-            if name in RESERVED_TARGETS or name in self.functions:
-                kind = "a function" if name in self.functions else "reserved"
-                raise self._error(node, f"cannot assign to '{name}': the name is {kind}; "
+            if name in RESERVED_TARGETS:
+                raise self._error(node, f"cannot assign to '{name}': the name is reserved; "
                                         "choose another name")
             if name.startswith("__"):
                 raise self._error(node, f"cannot assign to the dunder name '{name}'")
