@@ -13,6 +13,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="the case's name")
     add_paths(parser)
     add_backend_options(parser)
+    parser.add_argument("--full", action="store_true",
+                        help="print the symbolic derivative whatever its size (by default an "
+                             "expression of more than 400 nodes is not printed, and a printed one "
+                             "stops after 40 lines)")
 
 
 def execute(args) -> int:
@@ -37,5 +41,5 @@ def execute(args) -> int:
     from verifier.runner import run_case_detailed, summarize
 
     outcome = run_case_detailed(case, args.backend, args.dtype, timeout_of(args), toolkit)
-    print(render_show(outcome, Style.for_stream(out)), file=out)
+    print(render_show(outcome, Style.for_stream(out), full=args.full), file=out)
     return exit_status(loaded.problems, summarize(outcome.verdicts))

@@ -37,6 +37,47 @@ def format_array(values, dtype: str = "float64") -> str:
     return f"[{', '.join(flat)}{more}] shape {tuple(array.shape)}"
 
 
+# The symbolic part of `verifier show` is capped by default (a two-layer MLP's derivative
+# pretty-prints to thousands of lines): an expression past MAX_SYMBOLIC_NODES is not
+# printed at all, and a printed one stops after MAX_SYMBOLIC_LINES; --full shows all of it.
+MAX_SYMBOLIC_NODES = 400
+MAX_SYMBOLIC_LINES = 40
+FULL_FLAG = "--full"
+
+
+def expression_nodes(expression, limit: int) -> int:
+    """The number of nodes of a SymPy expression (or array of them), counting up to `limit`
+    only: a huge expression is not walked to its end."""
+    import sympy
+
+    items = expression.ravel() if isinstance(expression, np.ndarray) else [expression]
+    count = 0
+    for item in items:
+        if not isinstance(item, sympy.Basic):
+            count += 1
+            continue
+        for _ in sympy.preorder_traversal(item):
+            count += 1
+            if count > limit:
+                return count
+    return count
+
+
+def capped_derivative(expression, full: bool = False) -> str:
+    """`pretty_derivative`, within MAX_SYMBOLIC_NODES and MAX_SYMBOLIC_LINES unless full."""
+    if full:
+        return pretty_derivative(expression)
+    nodes = expression_nodes(expression, MAX_SYMBOLIC_NODES)
+    if nodes > MAX_SYMBOLIC_NODES:
+        return (f"(an expression of more than {MAX_SYMBOLIC_NODES} nodes, not printed; "
+                f"{FULL_FLAG} prints all of it)")
+    lines = pretty_derivative(expression).splitlines()
+    if len(lines) <= MAX_SYMBOLIC_LINES:
+        return "\n".join(lines)
+    return "\n".join(lines[:MAX_SYMBOLIC_LINES] + [
+        f"… ({len(lines) - MAX_SYMBOLIC_LINES} more lines; {FULL_FLAG} prints all of it)"])
+
+
 def pretty_derivative(expression) -> str:
     """SymPy's pretty printing; a small array of expressions as a matrix."""
     import sympy
@@ -102,7 +143,8 @@ def _detail_text(details: dict) -> str:
     return "  ".join(parts)
 
 
-def render_show(outcome, style: Style | None = None) -> str:
+def render_show(outcome, style: Style | None = None, full: bool = False) -> str:
+    """The case, then the numbers and verdicts, then the symbolic part (capped unless full)."""
     style = style or Style()
     case = outcome.case
     lines = [style.paint(f"case {case.name}", "bold") + f"  {case.file}:{case.line}"]
@@ -112,19 +154,6 @@ def render_show(outcome, style: Style | None = None) -> str:
         lines.append(f"    tags: {', '.join(case.tags)}")
     lines += ["", "source:", _indent(case.source or "(no source text)"), ""]
     lines += _inputs_section(case)
-
-    exact_run = outcome.oracle_runs.get(("exact", None))
-    if exact_run is not None:
-        lines += ["", style.paint("symbolic derivative", "bold") +
-                  (f" ({exact_run.exactness})" if exact_run.exactness else "") + ":"]
-        if exact_run.error_kind:
-            lines.append(f"    the oracle raised {exact_run.error_kind}: {exact_run.error_message}")
-        for name, expression in exact_run.symbolic_grads.items():
-            lines += [f"  d out / d {name} =", _indent(pretty_derivative(expression))]
-
-    if outcome.claims:
-        lines += ["", style.paint("claims", "bold") + ":"]
-        lines += ["    " + _claim_line(r) for r in outcome.claims]
 
     verdicts = {(v.backend, v.dtype): v for v in outcome.verdicts}
     rows = [(key[0], key[1], run, True) for key, run in outcome.oracle_runs.items()
@@ -154,4 +183,18 @@ def render_show(outcome, style: Style | None = None) -> str:
         lines.append(f"    {style.mark(v.status, v.diverged)} {v.backend:<11} {v.dtype:<8} "
                      f"{v.status:<6} {worst}" + (f"  {v.message}" if v.message else "") +
                      (f"  (blame: {v.blame})" if v.blame else ""))
+
+    if outcome.claims:
+        lines += ["", style.paint("claims", "bold") + ":"]
+        lines += ["    " + _claim_line(r) for r in outcome.claims]
+
+    exact_run = outcome.oracle_runs.get(("exact", None))
+    if exact_run is not None:
+        lines += ["", style.paint("symbolic derivative", "bold") +
+                  (f" ({exact_run.exactness})" if exact_run.exactness else "") + ":"]
+        if exact_run.error_kind:
+            lines.append(f"    the oracle raised {exact_run.error_kind}: {exact_run.error_message}")
+        for name, expression in exact_run.symbolic_grads.items():
+            lines += [f"  d out / d {name} =", _indent(capped_derivative(expression, full))]
+
     return "\n".join(lines)
