@@ -1,4 +1,4 @@
-"""The seed notebook (shared/seed-notebook.txt) replayed cell by cell on the engine.
+"""The seed notebook (docs/seed-notebook.txt) replayed cell by cell on the engine.
 
 Each test is one cell (or a few that belong together), run with
 `import verifier.engine as torch`, asserting every number the notebook printed
