@@ -16,9 +16,10 @@ What is collected (never every YAML file of a repository):
 
 Item ids read `seed.yaml::mean_of_affine_square[engine-float32]`; `-k engine`,
 `-k float32`, `-k NAME` and `-k TAG` select rows. A case runs once per session
-(the first of its items runs it; the others read the cached verdicts), under
-pytest-xdist once per worker that draws one of its rows; `--dist loadgroup`
-keeps a case's rows on one worker (each item carries `xdist_group(case name)`).
+(the first of its items runs it; the others read the cached verdicts). Under
+pytest-xdist (`-n N`, with the default `--dist load` or `--dist loadgroup`) the
+plugin's scheduler sends all rows of a case to one worker (xdist_scheduling.py), so
+each case still runs once.
 
 Outcomes: pass -> passed; fail, error -> failed, with the case, its claims, the exact
 value, every backend's number and the errors; skip -> skipped; xfail -> xfailed;
@@ -62,6 +63,12 @@ def pytest_configure(config: pytest.Config) -> None:
             select_backends(all_backends(), config.option.verifier_backends)
         except ValueError as exc:
             raise pytest.UsageError(f"--verifier-backend: {exc}") from None
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, where it is installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from verifier.pytest_plugin.xdist_scheduling import make_scheduler
+    return make_scheduler(config, log)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
