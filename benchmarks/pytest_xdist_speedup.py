@@ -68,8 +68,16 @@ def main() -> None:
     import xdist
 
     with tempfile.TemporaryDirectory() as tmp:
+        # The case files are copied beside the counting conftest and an ini file, so that
+        # pytest roots the session there (and not in a project that holds the files).
         folder = Path(tmp)
+        (folder / "pytest.ini").write_text("[pytest]\n")
         (folder / "conftest.py").write_text(COUNTING_CONFTEST)
+        copies = []
+        for i, file in enumerate(files):
+            copies.append(folder / f"{i:02d}_{file.name}")
+            copies[-1].write_text(file.read_text())
+        files = copies
         serial_log, parallel_log = folder / "serial.log", folder / "parallel.log"
         serial = timed_pytest(folder, files, [], serial_log)
         parallel = timed_pytest(folder, files, ["-n", str(args.workers), "--dist", args.dist],
