@@ -51,19 +51,26 @@ def compares_order(fn) -> bool:
 
 
 # --- probes --------------------------------------------------------------------------
-SHAPES = ((3, 3), (3,), (2, 3))
+SHAPES = ((3, 3), (3,), (2, 3), (2, 3, 3))
 
 
-def probe_calls(op, seed: int = 0, at_kinks: bool = False):
+# Negative values for the dim params, valid together (flatten's start before its end).
+NEGATIVE_DIMS = {"dim": -1, "dim0": -1, "dim1": -2, "start_dim": -2, "end_dim": -1}
+
+
+def probe_calls(op, seed: int = 0, at_kinks: bool = False, negative_dims: bool = False):
     """(arrays, params, out, g) on which op.forward succeeds: inputs from the op's domain
     at a few shapes, params at their defaults (a required dim: the last one).
 
     at_kinks: inputs on a grid of -1, 0, 1 and the op's numeric params (relu's 0, ties
     of maximum, softplus's threshold), where a kink convention shows.
+    negative_dims: every dim param negative (NEGATIVE_DIMS), where their resolution shows.
     """
     params = {}
     for p in op.params:
-        if p.default is not REQUIRED:
+        if negative_dims and p.name in NEGATIVE_DIMS and p.kind in ("dim", "int"):
+            params[p.name] = NEGATIVE_DIMS[p.name]
+        elif p.default is not REQUIRED:
             params[p.name] = p.default
         elif p.kind in ("dim", "int"):
             params[p.name] = -1
@@ -105,11 +112,11 @@ def same(a, b) -> bool:
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
 
 
-def vjp_unchanged(op, mutated_vjp, at_kinks: bool = False) -> str:
+def vjp_unchanged(op, mutated_vjp, at_kinks: bool = False, negative_dims: bool = False) -> str:
     """Why the mutated VJP is equivalent to the op's on every probe ('' if it differs or
     cannot be probed, and so counts)."""
     from verifier.ops.raw import RAW
-    calls = probe_calls(op, at_kinks=at_kinks)
+    calls = probe_calls(op, at_kinks=at_kinks, negative_dims=negative_dims)
     if not calls:
         return ""
     for arrays, params, out, g in calls:

@@ -134,6 +134,8 @@ def to_json(report: MutationReport) -> dict:
         "mutants": [{"id": m.id, "class": m.bug_class, "target": m.target,
                      "description": m.description, "status": m.status,
                      "killed_by": sorted(m.killed_by), "reached_by": len(m.reached_by),
+                     # how the first killer (by name) failed: the failing row's message
+                     "how": m.killed_by[min(m.killed_by)][:300] if m.killed_by else "",
                      "kill_with": m.killer_hint, "equivalent": m.equivalent}
                     for m in report.mutants],
         "unusable_cases": report.unusable_cases,

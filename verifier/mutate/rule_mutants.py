@@ -23,12 +23,12 @@ from verifier.mutate.textbook import Unsupported, textbook_forward
 
 
 def _vjp_mutant(op, bug_class: str, suffix: str, description: str, vjp, probe: bool = True,
-                at_kinks: bool = False):
+                **probe_options):
     return Mutant(
         id=f"{bug_class}:{op.name}{':' + suffix if suffix else ''}", bug_class=bug_class,
         target=op.name, description=description,
         install=lambda: replace_rule(op.name, vjp=vjp),
-        equivalent=vjp_unchanged(op, vjp, at_kinks) if probe else "")
+        equivalent=vjp_unchanged(op, vjp, **probe_options) if probe else "")
 
 
 def _differentiable(op) -> list[int]:
@@ -134,7 +134,7 @@ def negative_dims(op):
                   for k, v in params.items()}
         return op.vjp(ns, g, result, *inputs, **params)
     return [_vjp_mutant(op, "negative_dim", "", f"{op.name}'s VJP resolves a negative dim "
-                        "against the wrong rank", vjp, probe=False)]
+                        "against the wrong rank", vjp, negative_dims=True)]
 
 
 class _NonStrict(np.ndarray):

@@ -1,10 +1,11 @@
 """Running the cases on each mutant, one case per task, in the suite's worker processes.
 
-A task is one case: its oracle is computed once, the unmutated engine is run
-to see which dtypes pass (only those can kill) and which registry ops the
-case reaches (coverage), then every mutant that targets a reached op, or the
-engine core, is installed, the engine is run and judged against the same
-oracle, and the mutant is uninstalled.  `mutate_case` has run_case's
+A task is one case: the unmutated engine is run to see which registry rules
+the case reaches (coverage), then every mutant of a reached rule, or of the
+engine core, is installed, the engine is run, and the mutant uninstalled.  A
+run identical to the unmutated one cannot be judged differently; a run that
+differs is judged against the case's oracle (computed once per case, only
+if needed) where the unmutated run passes (a failing row cannot kill).  `mutate_case` has run_case's
 signature, so `verifier.parallel.run_cases_parallel` runs it in workers; the
 plan (which mutants, the time limit) travels as its `toolkit`.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from verifier.mutate.patching import replace_rule
 
@@ -29,7 +32,8 @@ class CaseResult:
     """What one case did to the mutants: the ones it reached and the ones it killed."""
     case: str
     file: str
-    usable: bool  # the unmutated engine passes at some dtype (else it cannot kill)
+    # False where the unmutated engine fails every dtype judged (it cannot kill)
+    usable: bool
     reached: list[str]
     killed: dict[str, str]  # mutant id -> the first failing row's message
     seconds: float = 0.0
@@ -41,42 +45,49 @@ def mutate_case(case, backends, dtypes, timeout, plan: MutationPlan) -> list[Cas
     from verifier.runner.timeout import CaseTimeout, time_limit
 
     started = time.perf_counter()
-    result = CaseResult(case.name, case.file, False, [], {})
+    result = CaseResult(case.name, case.file, True, [], {})
     toolkit = real_toolkit()
     table = toolkit.backends()
     chosen = [d for d in case.dtypes if dtypes is None or d in dtypes]
     if case.skip is not None or "engine" not in table or \
             (case.backends and "engine" not in case.backends):
         return [result]
-    engine, oracle = table["engine"], _oracle_of(table)
-    run_oracle = _oracle_cache(case, oracle)
+    engine = table["engine"]
+    run_oracle = _oracle_cache(case, _oracle_of(table))
 
-    def judged(dtype: str):
-        run = engine.run(case, dtype)
-        rows = toolkit.judge_case(case, {("engine", dtype): run}, run_oracle, [],
-                                  include_oracle=False)
-        return rows[0]
+    def verdict(run):
+        return toolkit.judge_case(case, {("engine", run.dtype): run}, run_oracle, [],
+                                  include_oracle=False)[0]
 
     try:
         with time_limit(timeout, f"case {case.name}"):
-            reached, baseline = _covered(lambda: {d: judged(d) for d in chosen})
+            reached, baseline = _covered(lambda: {d: engine.run(case, d) for d in chosen})
     except Exception:  # noqa: BLE001  a case that cannot run unmutated kills nothing
+        result.usable = False
         return [result]
-    passing = [d for d, v in baseline.items() if v.status == "pass"]
-    result.usable = bool(passing)
+    # Judged only when a mutant changes this dtype's run: a run identical to the unmutated
+    # one gets the same verdict, so most (case, mutant) pairs never need the oracle.
+    passes: dict[str, bool] = {}
     mutants = by_id()
     for mutant_id in plan.mutant_ids:
         mutant = mutants[mutant_id]
         if mutant.rule != "core" and (mutant.target, mutant.rule) not in reached:
             continue
         result.reached.append(mutant_id)
-        if not passing:
-            continue
         undo = mutant.install()
         try:
             with time_limit(timeout, f"case {case.name} on mutant {mutant_id}"):
-                for dtype in passing:
-                    v = judged(dtype)
+                for dtype in chosen:
+                    run = engine.run(case, dtype)
+                    if same_run(run, baseline[dtype]):
+                        continue
+                    if dtype not in passes:
+                        undo()  # the unmutated verdict is judged with the engine healthy
+                        passes[dtype] = verdict(baseline[dtype]).status == "pass"
+                        undo = mutant.install()
+                    if not passes[dtype]:
+                        continue
+                    v = verdict(run)
                     if v.status in KILLING:
                         result.killed[mutant_id] = f"{dtype}: {v.status}: {v.message}"
                         break
@@ -86,8 +97,27 @@ def mutate_case(case, backends, dtypes, timeout, plan: MutationPlan) -> list[Cas
             result.killed[mutant_id] = f"crashed: {type(exc).__name__}: {exc}"
         finally:
             undo()
+    if passes and not any(passes.values()):
+        result.usable = False  # fails unmutated at every dtype judged: it could not kill
     result.seconds = time.perf_counter() - started
     return [result]
+
+
+def same_run(a, b) -> bool:
+    """Whether two runs of one case computed the same thing (so get the same verdict)."""
+    if (a.error_kind, a.error_message, a.skipped, tuple(a.trace), a.result_dtypes) != \
+            (b.error_kind, b.error_message, b.skipped, tuple(b.trace), b.result_dtypes):
+        return False
+    if a.variables != b.variables or not _same_array(a.value, b.value):
+        return False
+    return all(set(x) == set(y) and all(_same_array(x[k], y[k]) for k in x)
+               for x, y in ((a.grads, b.grads), (a.hvp, b.hvp)))
+
+
+def _same_array(x, y) -> bool:
+    if x is None or y is None:
+        return x is None and y is None
+    return x.shape == y.shape and bool(np.array_equal(x, y, equal_nan=True))
 
 
 def _oracle_of(table):
