@@ -149,3 +149,24 @@ def test_sympy_is_only_used_for_the_textbook_formula():
     import verifier.mutate.textbook as textbook
     assert "lambdify" not in inspect.getsource(textbook)
     assert sp.log(1) == 0
+
+
+def test_another_engine_installs_rule_mutants_with_its_own_installer():
+    # The seam: an engine with its own rule table receives the replacement callables.
+    table = {"mul": (registry.get("mul").forward, registry.get("mul").vjp)}
+    calls = []
+
+    def my_installer(name, forward=None, vjp=None):
+        calls.append(name)
+        before = table[name]
+        table[name] = (forward or before[0], vjp or before[1])
+        return lambda: table.__setitem__(name, before)
+
+    original = table["mul"]
+    undo = by_id()["sign_flip:mul:other"].install(my_installer)
+    from verifier.ops.raw import RAW
+    grads = table["mul"][1](RAW, np.ones(2), None, np.array([1.0, 2.0]), np.array([3.0, 5.0]))
+    np.testing.assert_array_equal(grads[1], [-1.0, -2.0])
+    undo()
+    assert calls == ["mul"] and table["mul"] == original
+    assert registry.get("mul").vjp is original[1]  # our own engine was never touched

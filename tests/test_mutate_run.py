@@ -101,3 +101,46 @@ def test_cli_lists_the_catalogue_and_rejects_unknown_classes(capsys):
     assert "retain_graph:engine.backward" in capsys.readouterr().out
     assert main(["mutate", "--class", "no_such_class"]) == 2
     assert "unknown bug class" in capsys.readouterr().err
+
+
+def test_identical_runs_are_recognised_and_any_difference_is_not():
+    import dataclasses
+
+    import numpy as np
+
+    from verifier.backends.engine_backend import EngineBackend
+    from verifier.mutate.run import same_run
+    case = case_of(PRODUCT)
+    a, b = EngineBackend().run(case, "float32"), EngineBackend().run(case, "float32")
+    assert same_run(a, b)
+    assert not same_run(a, dataclasses.replace(b, value=b.value + 1e-7))
+    assert not same_run(a, dataclasses.replace(b, grads={"x": b.grads["x"], "y": -b.grads["y"]}))
+    assert not same_run(a, dataclasses.replace(b, result_dtypes={"value": "float64"}))
+    assert not same_run(a, dataclasses.replace(b, error_kind="shape"))
+    nan = dataclasses.replace(a, value=np.array(np.nan))
+    assert same_run(nan, dataclasses.replace(a, value=np.array(np.nan)))
+
+
+def test_cli_runs_the_mutants_a_file_lists_and_rejects_unknown_ids(tmp_path, capsys):
+    path = tmp_path / "product.yaml"
+    path.write_text(PRODUCT)
+    ids = tmp_path / "sample.txt"
+    ids.write_text("# a sample\nsign_flip:mul:input\nwrong_operand:mul  # operands swapped\n")
+    report = tmp_path / "r.json"
+    assert main(["mutate", str(path), "--workers", "1", "--mutants", str(ids),
+                 "--min-score", "100", "--json", str(report)]) == 0
+    assert {m["id"] for m in json.loads(report.read_text())["mutants"]} == \
+        {"sign_flip:mul:input", "wrong_operand:mul"}
+    ids.write_text("sign_flip:no_such_op:input\n")
+    assert main(["mutate", str(path), "--mutants", str(ids)]) == 2
+    assert "not have: sign_flip:no_such_op:input" in capsys.readouterr().err
+
+
+def test_the_ci_sample_names_mutants_of_the_catalogue():
+    from pathlib import Path
+
+    from verifier.cli.mutate_command import read_ids
+    ids = read_ids(str(Path(__file__).resolve().parents[1] / "ci" / "mutation_sample.txt"))
+    mutants = by_id()
+    assert len(ids) == 24 and all(i in mutants and not mutants[i].equivalent for i in ids)
+    assert {mutants[i].bug_class for i in ids} == {m.bug_class for m in mutants.values()}

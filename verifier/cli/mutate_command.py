@@ -38,6 +38,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--only", action="append", metavar="PATTERN",
                         help="only mutants whose id matches this shell pattern (repeatable), "
                              "e.g. 'sign_flip:mul:*'")
+    parser.add_argument("--mutants", metavar="FILE",
+                        help="only the mutants whose ids FILE lists, one per line (# comments); "
+                             "a fixed sample that mutants of new ops do not shift")
     parser.add_argument("--sample", type=int, metavar="N",
                         help="a fixed subset of N mutants spread over the bug classes")
     parser.add_argument("--min-score", type=_percent, metavar="PCT",
@@ -51,8 +54,17 @@ def add_arguments(parser) -> None:
                         help="also list the killers of each mutant and the equivalent mutants")
 
 
+def read_ids(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        lines = [line.split("#", 1)[0].strip() for line in f]
+    return [line for line in lines if line]
+
+
 def select_mutants(mutants, args) -> list:
     chosen = list(mutants)
+    if args.mutants:
+        wanted = set(read_ids(args.mutants))
+        chosen = [m for m in chosen if m.id in wanted]
     if args.classes:
         chosen = [m for m in chosen if m.bug_class in args.classes]
     if args.only:
@@ -74,6 +86,16 @@ def execute(args) -> int:
         print(f"verifier: error: --class: unknown bug class {', '.join(unknown)}; expected one "
               f"of: {', '.join(BUG_CLASSES)}", file=err)
         return EXIT_INVALID
+    if args.mutants:
+        try:
+            missing = sorted(set(read_ids(args.mutants)) - {m.id for m in catalogue()})
+        except OSError as exc:
+            print(f"verifier: error: --mutants: cannot read {args.mutants}: {exc}", file=err)
+            return EXIT_INVALID
+        if missing:
+            print(f"verifier: error: --mutants: {args.mutants} names mutants the catalogue does "
+                  f"not have: {', '.join(missing)}; see verifier mutate --list", file=err)
+            return EXIT_INVALID
     mutants = select_mutants(catalogue(), args)
     if args.list:
         for m in mutants:

@@ -82,5 +82,5 @@ CORE = (
 
 def core_mutants() -> list[Mutant]:
     return [Mutant(id=f"{bug_class}:{target}", bug_class=bug_class, target=target,
-                   description=description, install=install, rule="core")
-            for bug_class, target, description, install in CORE]
+                   description=description, patch=patch, rule="core")
+            for bug_class, target, description, patch in CORE]

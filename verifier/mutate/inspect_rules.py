@@ -144,7 +144,7 @@ def forward_unchanged(op, mutated_forward) -> str:
     calls = probe_calls(op)
     if not calls:
         return "no probe input suits the op"
-    for arrays, params, _, _ in calls:
+    for arrays, params, _, _ in calls[:2]:  # the arguments matter here, not the shapes
         # Each extreme argument filling the input, plus a ramp around it (distinct values).
         stresses = [[v + 0 * a + (k * np.arange(a.size).reshape(a.shape) if k else 0)
                      if a.dtype.kind == "f" else a for a in arrays]

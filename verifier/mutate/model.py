@@ -55,19 +55,31 @@ BUG_CLASSES: dict[str, BugClass] = {b.name: b for b in (
 class Mutant:
     """One planted bug: `install()` puts it in the engine and returns `undo()`.
 
-    `target` is the registry op it mutates (an op name) or the engine function
-    ("engine.accumulate"); `id` is unique and stable across processes.
+    A rule mutant carries the replacement `forward` or `vjp` of the registry op
+    `target`; `install(installer)` hands them to an installer, by default our
+    engine's (patching.replace_rule): another engine passes its own.  A core
+    mutant (`rule == 'core'`, target "engine.accumulate") carries `patch`, which
+    installs itself.  `id` is unique and stable across processes.
     """
     id: str
     bug_class: str
     target: str
     description: str
-    install: Callable[[], Undo]
+    # 'vjp' or 'forward' of the target op, or 'core' (the engine): a case reaches a rule
+    # mutant only if it runs that rule.
+    rule: str = "vjp"
+    forward: Callable | None = None
+    vjp: Callable | None = None
+    patch: Callable[[], Undo] | None = None
     # Why the catalogue left it out of the score (an equivalent mutant), else ''.
     equivalent: str = ""
-    # What it changes: 'vjp' or 'forward' of the target op, or 'core' (the engine):
-    # a case reaches a rule mutant only if it runs that rule.
-    rule: str = "vjp"
+
+    def install(self, installer: Callable[..., Undo] | None = None) -> Undo:
+        if self.patch is not None:
+            return self.patch()
+        if installer is None:
+            from verifier.mutate.patching import replace_rule as installer
+        return installer(self.target, forward=self.forward, vjp=self.vjp)
 
     @property
     def killer(self) -> str:

@@ -53,6 +53,12 @@ class MutationReport:
         scored = self.scored
         return 100.0 * self.killed / len(scored) if scored else 100.0
 
+    @property
+    def score_with_unreached(self) -> float:
+        """The score if unreached mutants counted as survivors (what the cases leave unrun)."""
+        counted = [m for m in self.mutants if m.status != "equivalent"]
+        return 100.0 * self.killed / len(counted) if counted else 100.0
+
     def by_class(self) -> dict[str, dict[str, int]]:
         table: dict[str, dict[str, int]] = {}
         for m in self.mutants:
@@ -118,12 +124,17 @@ def render_text(report: MutationReport, verbose: bool = False) -> str:
               f"killed; {len(report.mutants) - len(report.scored)} equivalent or unreached, not "
               f"scored) over "
               f"{report.cases} case(s) in {report.seconds:.1f} s with {report.workers} worker(s)"]
+    if unreached:
+        lines.append(f"counting the {len(unreached)} unreached as survivors: "
+                     f"{report.score_with_unreached:.1f}%")
     return "\n".join(lines)
 
 
 def to_json(report: MutationReport) -> dict:
     return {
-        "summary": {"score": round(report.score, 2), "killed": report.killed,
+        "summary": {"score": round(report.score, 2),
+                    "score_with_unreached": round(report.score_with_unreached, 2),
+                    "killed": report.killed,
                     "scored": len(report.scored), "mutants": len(report.mutants),
                     "survived": sum(m.status == "survived" for m in report.mutants),
                     "unreached": sum(m.status == "unreached" for m in report.mutants),

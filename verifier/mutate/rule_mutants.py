@@ -18,7 +18,6 @@ from verifier.mutate.inspect_rules import (
     vjp_unchanged,
 )
 from verifier.mutate.model import Mutant
-from verifier.mutate.patching import replace_rule
 from verifier.mutate.textbook import Unsupported, textbook_forward
 
 
@@ -27,7 +26,7 @@ def _vjp_mutant(op, bug_class: str, suffix: str, description: str, vjp, probe: b
     return Mutant(
         id=f"{bug_class}:{op.name}{':' + suffix if suffix else ''}", bug_class=bug_class,
         target=op.name, description=description,
-        install=lambda: replace_rule(op.name, vjp=vjp),
+        vjp=vjp,
         equivalent=vjp_unchanged(op, vjp, **probe_options) if probe else "")
 
 
@@ -195,7 +194,7 @@ def strong_float64_numbers(op):
         return ufunc(*[strong(a) for a in args])
     return [Mutant(id=f"float64:{op.name}", bug_class="float64", target=op.name,
                    description=f"{op.name} wraps a Python number as a float64 array",
-                   install=lambda: replace_rule(op.name, forward=forward), rule="forward")]
+                   forward=forward, rule="forward")]
 
 
 def textbook_forwards(op):
@@ -209,8 +208,7 @@ def textbook_forwards(op):
         return []
     return [Mutant(id=f"unstable_forward:{op.name}", bug_class="unstable_forward",
                    target=op.name, description=f"{op.name} computed by its textbook formula",
-                   install=lambda: replace_rule(op.name, forward=forward),
-                   equivalent=equivalent, rule="forward")]
+                   forward=forward, equivalent=equivalent, rule="forward")]
 
 
 RULE_OPERATORS = (sign_flips, dropped_factors, dropped_upstream, swapped_operands,
