@@ -13,7 +13,13 @@ import time
 import numpy as np
 
 from verifier.backends.base import Run, TimeLimit, hvp_direction
-from verifier.backends.numeric import TensorNamespace, classify, scalar_variables, to_float64
+from verifier.backends.numeric import (
+    TensorNamespace,
+    classify,
+    dtype_name,
+    scalar_variables,
+    to_float64,
+)
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Interpreter, Limits
 
@@ -54,6 +60,7 @@ def _execute(case, dtype, run, module, device, ns, limits) -> None:
         # A program whose output is a plain number: it does not depend on the inputs.
         result = module.tensor(result, dtype=torch_dtype, device=device)
     run.value = to_float64(result)
+    run.result_dtypes["value"] = dtype_name(result)
     if not leaves:
         return
     seed = None
@@ -63,9 +70,12 @@ def _execute(case, dtype, run, module, device, ns, limits) -> None:
         _no_graph(case, run, leaves, seed)
         return
     if case.order >= 2:
-        run.hvp = _hessian_vector(module, result, seed, leaves, dtype, device)
+        run.hvp = _hessian_vector(module, result, seed, leaves, dtype, device, run.result_dtypes)
     for _ in range(case.backward_repeat):
-        result.backward(seed, retain_graph=case.retain_graph)
+        if case.retain_graph is None:
+            result.backward(seed)  # the module's own default, as a user's call would get it
+        else:
+            result.backward(seed, retain_graph=case.retain_graph)
     for name, leaf in leaves.items():
         if leaf.grad is None:
             # The output does not depend on this input: its derivative is zero.
@@ -73,6 +83,7 @@ def _execute(case, dtype, run, module, device, ns, limits) -> None:
             run.notes.append(f"{name} got no gradient (unused by the output); recorded as zeros")
         else:
             run.grads[name] = to_float64(leaf.grad)
+            run.result_dtypes[f"grad.{name}"] = dtype_name(leaf.grad)
 
 
 def _no_graph(case, run, leaves, seed) -> None:
@@ -88,7 +99,8 @@ def _no_graph(case, run, leaves, seed) -> None:
                      "gradients recorded as zeros")
 
 
-def _hessian_vector(module, result, seed, leaves, dtype, device) -> dict[str, np.ndarray]:
+def _hessian_vector(module, result, seed, leaves, dtype, device,
+                    dtypes: dict[str, str]) -> dict[str, np.ndarray]:
     """hvp_i = d/dx_i sum_j <g_j, v_j>, g = d<seed, out>/dx (create_graph=True)."""
     names = list(leaves)
     tensors = [leaves[n] for n in names]
@@ -110,4 +122,5 @@ def _hessian_vector(module, result, seed, leaves, dtype, device) -> dict[str, np
     for n, h in zip(names, second):
         if h is not None:
             out[n] = to_float64(h)
+            dtypes[f"hvp.{n}"] = dtype_name(h)
     return out

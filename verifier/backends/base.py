@@ -59,6 +59,10 @@ class Run:
     notes: list[str] = field(default_factory=list)  # facts worth reporting (zero grads, fd steps)
     # fd: the estimated absolute error of each gradient element
     error_estimate: dict[str, np.ndarray] = field(default_factory=dict)
+    # The dtype the backend produced for each quantity ('value', 'grad.x', 'hvp.x'),
+    # as torch names it ('float32'); the arrays above are float64 copies, so the judge
+    # reads the dtypes here.  Empty where the backend does not report them.
+    result_dtypes: dict[str, str] = field(default_factory=dict)
     # oracle only
     exact_value: np.ndarray | None = None
     exact_grads: dict[str, np.ndarray] = field(default_factory=dict)

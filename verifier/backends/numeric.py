@@ -142,6 +142,15 @@ def to_float64(value) -> np.ndarray:
     return np.array(value, dtype=np.float64)
 
 
+def dtype_name(value) -> str:
+    """torch's name of a tensor's dtype without the module ('float32'); a Python
+    number is named by the Python type torch would wrap it as ('int', 'float')."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return type(value).__name__
+    return str(dtype).rsplit(".", 1)[-1]
+
+
 def scalar_variables(env: dict, tensor_type) -> dict[str, object]:
     """The program's scalar variables after the run (a loop counter k), as Python numbers."""
     out: dict[str, object] = {}

@@ -109,7 +109,8 @@ class Case:
     source: str = ""  # the expr/program text, for reports
     seed: Input | None = None
     backward_repeat: int = 1
-    retain_graph: bool = False
+    # None: not given, so backward() is called without it (torch's default frees the graph).
+    retain_graph: bool | None = None
     order: int = 1
     expect: Expect = field(default_factory=Expect)
     xfail: Marker | None = None

@@ -1,4 +1,4 @@
-"""The command line: `verifier run | show | check | list` (the console script `verifier`).
+"""The command line: `verifier run | show | check | list | mutate` (the console script `verifier`).
 
 Exit status, in every command: 0 nothing failed; 1 a verification failed
 (status fail or error); 2 a case file or the command line is invalid.  2 wins
@@ -17,7 +17,7 @@ import os
 import sys
 
 from verifier import __version__
-from verifier.cli import check_command, run_command, show_command
+from verifier.cli import check_command, mutate_command, run_command, show_command
 
 # A reader that stopped reading (`verifier list | head`): the status a Unix tool killed by
 # SIGPIPE reports (128 + 13), without a traceback.
@@ -33,6 +33,8 @@ COMMANDS = {
               check_command.add_check_arguments, check_command.execute_check),
     "list": ("list the cases: name, tags, file:line",
              check_command.add_list_arguments, check_command.execute_list),
+    "mutate": ("plant catalogued bugs in the engine and report which the cases catch",
+               mutate_command.add_arguments, mutate_command.execute),
 }
 
 

@@ -14,6 +14,7 @@ from verifier.backends.base import LimitExceeded, Run
 from verifier.cases.model import Case
 from verifier.compare.blame import Judged, assign_blame
 from verifier.compare.divergence import describe_divergence
+from verifier.compare.dtypes import dtype_problems
 from verifier.compare.errors import check_quantity
 from verifier.compare.tolerance import tolerance_for
 from verifier.verdict import Verdict
@@ -101,7 +102,7 @@ def _judge_numbers(case: Case, run: Run, oracle: Oracle, row: Judged) -> None:
     for attr in ("max_abs_err", "max_rel_err", "max_ulp_err"):
         values = [getattr(c, attr) for c in checks if getattr(c, attr) is not None]
         setattr(v, attr, max(values) if values else None)
-    failures = [c.message for c in checks if not c.ok]
+    failures = [c.message for c in checks if not c.ok] + dtype_problems(run.dtype, run.result_dtypes)
     v.status = "fail" if failures else "pass"
     v.message = "; ".join(([prefix] if prefix else []) + failures)
 

@@ -94,6 +94,16 @@ def accumulate(t: Tensor, g, create_graph: bool) -> None:
         held._version[0] += 1
 
 
+def to_leaf(variable: Tensor, g) -> None:
+    """A plain backward's gradient reaching a leaf: steal `g` as the first .grad, as
+    torch's AccumulateGrad does, when nothing else holds it; otherwise accumulate."""
+    # 3: the caller's `g`, this frame's `g` and getrefcount's argument
+    if variable._grad is None and owned(g, 3):
+        variable._grad = _detached(g)
+    else:
+        accumulate(variable, g, False)
+
+
 def retain(node, g, create_graph: bool) -> None:
     for ref in node.retained:
         t = ref()

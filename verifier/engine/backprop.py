@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from verifier.engine import quiet
-from verifier.engine.accumulation import accumulate, deliver, fit, owned, retain
+from verifier.engine.accumulation import accumulate, deliver, fit, owned, retain, to_leaf
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import AccumulateGrad
 from verifier.engine.tensor import Tensor, _detached, edge_of
@@ -91,11 +91,7 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
         g = node.grad
         node.grad = None
         if type(node) is AccumulateGrad:
-            variable = node.variable
-            if variable._grad is None and owned(g, 2):  # 2: `g` and getrefcount's argument
-                variable._grad = _detached(g)  # steal it, as torch's AccumulateGrad does
-            else:
-                accumulate(variable, g, False)
+            to_leaf(node.variable, g)
             continue
         if node.checks:
             node.check_saved()

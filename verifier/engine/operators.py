@@ -25,10 +25,11 @@ _NO_PARAMS: dict = {}
 def binary_operator(op, reflected: bool):
     """The Tensor method for `op` as an operator (`__mul__`, or `__rmul__` if reflected)."""
     plan = plan_of(op)
-    ufunc = plan.ufunc
     enter, leave = quiet.enter, quiet.leave
 
     def operator(self, other):
+        # Read at each call, not bound once: `verifier mutate` swaps a plan's rules.
+        ufunc = plan.ufunc
         a = self._array
         if type(other) is Tensor:
             b = other._array
