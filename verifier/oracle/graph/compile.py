@@ -86,7 +86,7 @@ def _pow(base, e):
         n = int(e.p)
         if isinstance(base, fmpq):
             if base == 0 and n < 0:
-                return NAN  # a pole: undefined
+                return POS_INF  # as 1/+0 in IEEE arithmetic
             if abs(n) * max(base.height_bits(), 1) > 64 * 4096:
                 base = arb(base)
             else:
@@ -94,7 +94,7 @@ def _pow(base, e):
         if is_nan(base):
             return NAN
         if n < 0 and base.is_exact() and base.is_zero():
-            return NAN
+            return POS_INF
         return base ** n
     if isinstance(e, fmpq) and e == fmpq(1, 2):
         return _sqrt(base)
@@ -199,8 +199,8 @@ class Compiled:
             return lambda arrays, rows, d: POS_INF
         if e is -sp.oo or e is sp.S.NegativeInfinity:
             return lambda arrays, rows, d: NEG_INF
-        if e is sp.nan or e is sp.zoo:
-            return lambda arrays, rows, d: NAN
+        if e is sp.nan or e is sp.zoo or e is sp.I:
+            return lambda arrays, rows, d: NAN  # I: a non-real intermediate, undefined
         if e.is_Add:
             parts = [self._compile(a) for a in e.args]
             return lambda arrays, rows, d: _sum([p(arrays, rows, d) for p in parts])
@@ -343,10 +343,11 @@ def _square(v):
 
 
 def _reciprocal(x):
+    # 1/0 = +inf, as IEEE's 1/+0 (log'(0) = +inf); x/x at 0 is 0 * inf = NaN: undefined
     if isinstance(x, fmpq):
-        return NAN if x == 0 else 1 / x
+        return POS_INF if x == 0 else 1 / x
     if x.is_exact() and x.is_zero():
-        return NAN
+        return POS_INF
     return 1 / x
 
 

@@ -40,7 +40,7 @@ from verifier.oracle.graph.numbers import (
 )
 from verifier.oracle.graph.tape import T, Tape
 
-PROOF_SECONDS = 2.0  # for an identity proof of a claim on the symbolic path
+PROOF_SECONDS = 1.0  # for an identity proof of a claim on the symbolic path
 
 
 class GraphDerivation(Derivation):
@@ -274,8 +274,21 @@ def _exact_array(values) -> np.ndarray:
     return object_array([exact(v) for v in values.ravel().tolist()], values.shape)
 
 
+# Past this many elements exact rationals are handed on as Fractions (every consumer takes
+# them; a SymPy Rational costs several times more to make).
+SYMPY_ELEMENTS = 10_000
+
+
 def _sympy_array(values: np.ndarray) -> np.ndarray:
-    flat = [to_sympy(v) for v in np.asarray(values, dtype=object).ravel()]
+    from fractions import Fraction
+
+    from flint import fmpq
+    values = np.asarray(values, dtype=object)
+    if values.size > SYMPY_ELEMENTS:
+        flat = [Fraction(int(v.p), int(v.q)) if type(v) is fmpq else to_sympy(v)
+                for v in values.ravel().tolist()]
+    else:
+        flat = [to_sympy(v) for v in values.ravel().tolist()]
     return object_array(flat, np.shape(values))
 
 

@@ -134,7 +134,12 @@ def linear_map(op, params: dict, shapes: list, variadic: bool) -> LinearMap:
     """The op's map for these input shapes, from its SymPy form on tokens (cached)."""
     key = (op.name, op.sympy, repr(sorted(params.items(), key=lambda kv: kv[0])), tuple(shapes))
     if key not in _MAPS:
-        _MAPS[key] = _probe(op, params, shapes, variadic)
+        if op.kind in ("shape", "index") and op.name != "index_scatter":
+            _MAPS[key] = _gather(op, params, shapes)
+        elif op.name in ("sum", "mean"):
+            _MAPS[key] = _reduction(op.name, params, shapes[0])
+        else:
+            _MAPS[key] = _probe(op, params, shapes, variadic)
     result = _MAPS[key]
     if isinstance(result, NotLinear):
         raise result
@@ -175,6 +180,53 @@ def _probe(op, params, shapes, variadic):
         built.append((np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp),
                       coeff_array))
     return LinearMap(result.shape, built)
+
+
+def _gather(op, params, shapes):
+    """A shape or indexing op moves elements: its SymPy form applied to element numbers
+    (an integer array per input, offset so the inputs' numbers differ) says which
+    element lands where, without a token per element."""
+    offsets = np.cumsum([0] + [int(np.prod(s, dtype=np.int64)) for s in shapes])
+    numbers = [np.arange(offsets[k], offsets[k + 1], dtype=np.int64).reshape(shape)
+               for k, shape in enumerate(shapes)]
+    try:
+        result = np.asarray(op.sympy(*numbers, **params))
+    except TimeLimit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the probe with tokens reports it properly
+        return NotLinear(f"{type(exc).__name__}: {exc}")
+    if result.dtype.kind not in "iu":
+        return NotLinear(f"{op.name}() does not only move elements")
+    flat = result.ravel()
+    owner = np.searchsorted(offsets, flat, side="right") - 1
+    parts = []
+    for k in range(len(shapes)):
+        rows = np.flatnonzero(owner == k)
+        parts.append((rows.astype(np.intp), (flat[rows] - offsets[k]).astype(np.intp), None))
+    return LinearMap(result.shape, parts)
+
+
+def _reduction(name, params, shape):
+    """sum and mean over `dim`: each element goes to its slice's output with weight 1 (or
+    1/n), the definitions of the two ops."""
+    from verifier.ops.dims import axes
+    ndim = len(shape)
+    ax = axes(params.get("dim"), ndim)
+    ax = tuple(range(ndim)) if ax is None else tuple(sorted(set(ax)))
+    kept_shape = tuple(1 if i in ax else n for i, n in enumerate(shape))
+    count = int(np.prod([shape[i] for i in ax], dtype=np.int64))
+    out_index = np.arange(int(np.prod(kept_shape, dtype=np.int64))).reshape(kept_shape)
+    rows = np.broadcast_to(out_index, shape).ravel().astype(np.intp)
+    cols = np.arange(rows.size, dtype=np.intp)
+    out_shape = kept_shape if params.get("keepdim") else \
+        tuple(n for i, n in enumerate(shape) if i not in ax)
+    coeffs = None
+    if name == "mean":
+        if count == 0:
+            return NotLinear("the mean of no elements")
+        coeffs = np.empty(rows.size, dtype=object)
+        coeffs.fill(fmpq(1, count))
+    return LinearMap(out_shape, [(rows, cols, coeffs)])
 
 
 class LinearRule:

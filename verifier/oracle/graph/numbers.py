@@ -40,6 +40,8 @@ class Undecided(Exception):
 
 def exact(value) -> fmpq:
     """A Fraction, int, bool or float (by its binary value) as an exact fmpq."""
+    if type(value) is float:
+        return fmpq(*value.as_integer_ratio())
     if isinstance(value, fmpq):
         return value
     if isinstance(value, (bool, np.bool_)):
