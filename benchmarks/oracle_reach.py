@@ -8,7 +8,9 @@ power iteration on a 3x3 matrix (growing number of steps), and matrix chains sum
 produced by every recorded operation, n^2 k per matrix product), the oracle's time for the
 exact values and gradients (graph oracle, certified or exact), the engine's float64
 forward + backward time on the same program (best of 5), and their ratio, all measured in
-this run.  Run it on an otherwise idle machine: other processes distort the ratios.
+this run.  The first rung of each ladder also pays for deriving each op's partials with SymPy
+once (later rungs reuse them).  Run it on an otherwise idle machine: other processes distort
+the ratios.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def symbolic_derivation(case: Case, point: dict, follow, limits: Limits = DEFAUL
     return SympyOracle("symbolic", limits)._symbolic(case, point, follow)
 
 
-def closed_form(case: Case, seconds: float = 10.0) -> dict:
+def closed_form(case: Case, seconds: float = 5.0) -> dict:
     """d output / d input as SymPy expressions, for `verifier show`, within `seconds`."""
     from verifier.runner.timeout import CaseTimeout, time_limit
     try:
