@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from verifier.backends.base import Run
 from verifier.compare.tolerance import EPS
+from verifier.contract import ORACLE, Run
 from verifier.verdict import Verdict
 
 # Two backends "agree" when their results differ by at most this many float32
@@ -31,6 +31,9 @@ class Judged:
     verdict: Verdict
     run: Run
     checks: dict = field(default_factory=dict)  # quantity name -> QuantityCheck
+    # Why the row could not be judged against the reference (it timed out): the row is
+    # then compared with the other rows (crosscheck.py).
+    unjudged: str = ""
 
     @property
     def label(self) -> str:
@@ -64,7 +67,7 @@ def assign_blame(rows: list[Judged]) -> bool:
         failing_others = [o for o in others if not o.checks[quantity].ok]
         if failing_others and all(_agree(row.got(quantity), o.got(quantity))
                                   for o in failing_others):
-            row.verdict.blame = "sympy"
+            row.verdict.blame = ORACLE
             names = ", ".join([row.label] + [o.label for o in failing_others])
             row.verdict.message += (f"; every numeric backend ({names}) agrees with the others "
                                     "but not with the oracle: the oracle or a registry convention "

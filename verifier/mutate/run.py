@@ -13,7 +13,7 @@ plan (which mutants, the time limit) travels as its `toolkit`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,10 +53,11 @@ def mutate_case(case, backends, dtypes, timeout, plan: MutationPlan) -> list[Cas
             (case.backends and "engine" not in case.backends):
         return [result]
     engine = table["engine"]
-    run_oracle = _oracle_cache(case, _oracle_of(table))
+    # One reference for every mutant: it computes each (dtype, path) once.
+    reference = toolkit.reference(case, timeout)
 
     def verdict(run):
-        return toolkit.judge_case(case, {("engine", run.dtype): run}, run_oracle, [],
+        return toolkit.judge_case(case, {("engine", run.dtype): run}, reference, [],
                                   include_oracle=False)[0]
 
     try:
@@ -118,25 +119,6 @@ def _same_array(x, y) -> bool:
     if x is None or y is None:
         return x is None and y is None
     return x.shape == y.shape and bool(np.array_equal(x, y, equal_nan=True))
-
-
-def _oracle_of(table):
-    return next(b for b in table.values() if b.exact)
-
-
-def _oracle_cache(case, oracle):
-    """The judge's oracle callback, computed once per (dtype, path) for all mutants."""
-    from verifier.runner.case_runner import EXACT, _rounding_is_exact
-    cache = {}
-
-    def run_oracle(dtype, follow=None):
-        effective = EXACT if dtype == EXACT or _rounding_is_exact(case, dtype) else dtype
-        key = (effective, follow)
-        if key not in cache:
-            cache[key] = oracle.run(case, effective, follow=follow)
-        run = cache[key]
-        return run if run.dtype == dtype else replace(run, dtype=dtype)
-    return run_oracle
 
 
 def _covered(fn):

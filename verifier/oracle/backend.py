@@ -1,4 +1,7 @@
-"""`SympyOracle`: the exact backend every other backend is judged against.
+"""`SympyOracle`: computes the exact reference values of a case at one dtype and path.
+
+Not a backend: `verifier.reference.Reference` asks it for values and the judge
+consults the Reference.
 
 It runs the case's program with SymPy, on the path the program took at the
 point (`exact`: the inputs as written; `float64`/`float32`: as those
@@ -18,54 +21,59 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verifier.backends.base import Backend, CaseError, LimitExceeded, Run, TimeLimit
 from verifier.cases.model import Case
+from verifier.contract import CaseError, LimitExceeded, ReferenceValues, TimeLimit
 from verifier.lang.interpreter import Limits, PathMismatch
 from verifier.oracle.derivation import Derivation
 from verifier.oracle.elementwise import GenericDerivation
 from verifier.oracle.evaluate import floats_of
 from verifier.oracle.expand import ELEMENT_LIMIT, ExpansionDerivation
 from verifier.oracle.generic import NotElementwise, Undecidable
+from verifier.oracle.graph.compile import Unsupported as GraphUnsupported
+from verifier.oracle.graph.derivation import GraphDerivation
 from verifier.oracle.longdouble import Unsupported
-from verifier.oracle.point import case_point, same_point
+from verifier.oracle.point import case_point
 
 GRAPH_ERRORS = ("nonscalar_output", "backward_twice", "inplace_saved", "inplace_leaf")
 NO_GRAPH = "the exact oracle has no autograd graph: expected errors are checked on the autograd backends"
-PATHS = ("auto", "generic", "expand")
+# auto: the graph, else (an op it has no rule for, a huge tensor) the symbolic paths;
+# symbolic: the generic-element path, else the expansion path.
+PATHS = ("auto", "graph", "symbolic", "generic", "expand")
+# Past this many input elements the graph (one exact number per element and operation)
+# gives way to the generic-element path, whose cost does not grow with the tensor.
+GRAPH_ELEMENT_LIMIT = 200_000
+# Past this many, a program of elementwise ops and full reductions goes to the generic-element
+# path first: it derives one generic element once, where the graph works per element.
+GENERIC_FIRST_ELEMENTS = 10_000
 
 DEFAULT_LIMITS = Limits()
 
 
 @dataclass
-class OracleRun(Run):
-    """A Run that keeps its derivation, so claims are checked in the same symbols."""
+class OracleRun(ReferenceValues):
+    """Reference values that keep their derivation, so claims are checked in the same symbols."""
     derivation: Derivation | None = None
     path: str = ""  # 'generic' or 'expand'
 
 
-class SympyOracle(Backend):
-    name = "sympy"
-    exact = True
+class SympyOracle:
+    """The symbolic oracle; one instance serves every case (it keeps no per-case state)."""
 
     def __init__(self, path: str = "auto", limits: Limits = DEFAULT_LIMITS) -> None:
         if path not in PATHS:
             raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
         self.path = path
         self.limits = limits
-        self._exact_runs: dict = {}  # id(case) -> (case, point, run)
 
     def run(self, case: Case, dtype: str, follow: tuple | None = None) -> OracleRun:
         start = time.perf_counter()
-        run = OracleRun(backend=self.name, dtype=dtype)
+        run = OracleRun(dtype=dtype)
         if case.expect.error in GRAPH_ERRORS:
             run.skipped = NO_GRAPH
             return run
         try:
             point = case_point(case, dtype)
-            cached = self._cached(case, dtype, point, follow)
-            if cached is not None:
-                return cached
-            derivation = self._derive(case, point, follow)
+            derivation = self._derive(case, point, follow, dtype)
             self._fill(run, derivation, point)
         except CaseError as exc:
             run.error_kind, run.error_message = exc.kind, str(exc)
@@ -73,30 +81,50 @@ class SympyOracle(Backend):
             raise
         except LimitExceeded as exc:
             run.error_kind, run.error_message = "other", f"limit exceeded: {exc}"
+            run.unfinished = True
         except (NameError, PathMismatch, ValueError, TypeError, ZeroDivisionError,
                 IndexError, KeyError, ArithmeticError) as exc:
             run.error_kind, run.error_message = "other", f"{type(exc).__name__}: {exc}"
         run.seconds = time.perf_counter() - start
-        if dtype == "exact" and follow is None and run.error_kind is None:
-            self._exact_runs[id(case)] = (case, point, run)
         return run
 
-    def _cached(self, case: Case, dtype: str, point: dict, follow) -> OracleRun | None:
-        """The exact run again, where rounding to `dtype` left every input unchanged."""
-        if dtype == "exact" or follow is not None:
-            return None
-        entry = self._exact_runs.get(id(case))
-        if entry is None or entry[0] is not case:
-            self.run(case, "exact")
-            entry = self._exact_runs.get(id(case))
-        if entry is None or not same_point(entry[1], point):
-            return None
-        exact_run = entry[2]
-        fields = {k: getattr(exact_run, k) for k in exact_run.__dataclass_fields__}
-        fields.update(dtype=dtype, seconds=0.0)
-        return OracleRun(**fields)
+    def error_bounds(self, case: Case, dtype: str, trace: tuple) -> dict:
+        """The attainable error bound per quantity at `dtype`, along `trace`."""
+        from verifier.oracle.graph.derivation import error_bounds
+        return error_bounds(case, case_point(case, dtype), tuple(trace), dtype, self.limits)
 
-    def _derive(self, case: Case, point: dict, follow) -> Derivation:
+    def _derive(self, case: Case, point: dict, follow, dtype: str = "exact") -> Derivation:
+        if self.path == "auto" and _elements(point) > GENERIC_FIRST_ELEMENTS:
+            try:
+                derivation = GenericDerivation(case, point, follow, self.limits)
+                derivation.derive()
+                return derivation
+            except (NotElementwise, Undecidable, Unsupported):
+                pass
+        if self.path in ("auto", "graph") and (self.path == "graph" or
+                                               _elements(point) <= GRAPH_ELEMENT_LIMIT):
+            try:
+                derivation = GraphDerivation(case, point, follow, self.limits, dtype)
+                derivation.derive()
+                return derivation
+            except GraphUnsupported as exc:
+                if self.path == "graph":
+                    raise CaseError("other", f"the graph oracle cannot run this case: {exc}") \
+                        from None
+            except (CaseError, LimitExceeded, PathMismatch, NameError):
+                raise  # the program's own failure: every path reports it alike
+            except (ArithmeticError, TypeError, ValueError, IndexError, KeyError,
+                    AttributeError) as exc:
+                if self.path == "graph":
+                    raise
+                # a defect of the graph oracle must not cost the verdict: the symbolic paths
+                derivation = self._symbolic(case, point, follow)
+                derivation.notes.append(f"the graph oracle failed ({type(exc).__name__}: "
+                                        f"{exc}); the symbolic path answered")
+                return derivation
+        return self._symbolic(case, point, follow)
+
+    def _symbolic(self, case: Case, point: dict, follow) -> Derivation:
         if self.path != "expand":
             try:
                 derivation = GenericDerivation(case, point, follow, self.limits)
@@ -120,18 +148,42 @@ class SympyOracle(Backend):
         return derivation
 
     def _fill(self, run: OracleRun, d: Derivation, point: dict) -> None:
-        run.derivation, run.path = d, d.path
+        run.derivation, run.path, run.method = d, d.path, d.path
         run.inputs = {name: _floats(point[name]) for name in d.case.inputs}
         run.exact_value = d.value
         run.exact_grads = dict(d.grads)
         run.exact_hvp = dict(d.hvp)
-        run.value = floats_of(d.value)
-        run.grads = {name: floats_of(g) for name, g in d.grads.items()}
-        run.hvp = {name: floats_of(h) for name, h in d.hvp.items()}
+        if isinstance(d, GraphDerivation):
+            run.value = d.floats["value"]
+            run.grads = {name: d.floats[f"grad.{name}"] for name in d.grads}
+            run.hvp = {name: d.floats[f"hvp.{name}"] for name in d.hvp}
+            run.undefined = dict(d.undefined)
+        else:
+            run.value = floats_of(d.value)
+            run.grads = {name: floats_of(g) for name, g in d.grads.items()}
+            run.hvp = {name: floats_of(h) for name, h in d.hvp.items()}
+            run.symbolic_grads = {name: d.symbolic_grad(name) for name in d.grads}
         run.exactness = "; ".join([d.precision(), *d.notes])
-        run.symbolic_grads = {name: d.symbolic_grad(name) for name in d.grads}
         run.variables = d.variables()
         run.trace = d.trace
+
+
+def symbolic_derivation(case: Case, point: dict, follow, limits: Limits = DEFAULT_LIMITS):
+    """The monolithic SymPy derivation (closed forms for `show`, identity proofs of claims)."""
+    return SympyOracle("symbolic", limits)._symbolic(case, point, follow)
+
+
+def closed_form(case: Case, seconds: float = 5.0) -> dict:
+    """d output / d input as SymPy expressions, for `verifier show`, within `seconds`."""
+    from verifier.runner.timeout import CaseTimeout, time_limit
+    try:
+        with time_limit(seconds, "the closed form"):
+            d = SympyOracle("symbolic")._symbolic(case, case_point(case, "exact"), None)
+            return {name: d.symbolic_grad(name) for name in d.grads}
+    except CaseTimeout:
+        return {}
+    except Exception:  # noqa: BLE001 - show prints the numbers without the closed form
+        return {}
 
 
 def _elements(point: dict) -> int:

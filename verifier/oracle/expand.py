@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError, hvp_direction
 from verifier.cases.model import Case
+from verifier.contract import LimitExceeded, hvp_direction
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
 from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, element_symbols, is_zero
@@ -35,11 +35,13 @@ class ExpansionDerivation(Derivation):
                         for n in case.grad_inputs)
         n_elements = sum(int(np.prod(p.shape, dtype=np.int64)) for p in point.values())
         if n_symbols > EXPAND_LIMIT or n_elements > ELEMENT_LIMIT:
-            raise CaseError("other", f"the oracle would expand {n_symbols} symbols "
-                                     f"({n_elements} input elements; limits {EXPAND_LIMIT} and "
-                                     f"{ELEMENT_LIMIT}): {reason}. Use smaller inputs, or "
-                                     "elementwise ops and full reductions, which the oracle "
-                                     "differentiates for one generic element")
+            # A limit, not a wrong program: the reference is unfinished and the numeric rows
+            # are still compared with each other.
+            raise LimitExceeded(f"the oracle would expand {n_symbols} symbols "
+                                f"({n_elements} input elements; limits {EXPAND_LIMIT} and "
+                                f"{ELEMENT_LIMIT}): {reason}. Use smaller inputs, or "
+                                "elementwise ops and full reductions, which the oracle "
+                                "differentiates for one generic element")
         self.symbols: dict[str, np.ndarray] = {}
         self.at: dict = {}  # Symbol -> Rational
         env = {}

@@ -122,14 +122,18 @@ def _quantities(outcome) -> list[str]:
     names = ["value"]
     for run in list(outcome.runs.values()) + list(outcome.oracle_runs.values()):
         names += [f"grad.{n}" for n in run.grads] + [f"hvp.{n}" for n in run.hvp]
-        names += [f"grad.{n}" for n in run.exact_grads] + [f"hvp.{n}" for n in run.exact_hvp]
+    for ref in outcome.oracle_runs.values():
+        names += [f"grad.{n}" for n in ref.exact_grads] + [f"hvp.{n}" for n in ref.exact_hvp]
     return list(dict.fromkeys(names))
 
 
 def _numbers_of(run, quantity: str, exact: bool):
     kind, _, name = quantity.partition(".")
+    if not exact:
+        return run.value if kind == "value" else getattr(run, kind + "s" if kind == "grad"
+                                                        else kind).get(name)
     if kind == "value":
-        return run.exact_value if exact and run.exact_value is not None else run.value
+        return run.exact_value if run.exact_value is not None else run.value
     table = {"grad": (run.exact_grads, run.grads), "hvp": (run.exact_hvp, run.hvp)}[kind]
     exact_table, numeric = table
     return exact_table.get(name) if exact and name in exact_table else numeric.get(name)
@@ -194,7 +198,16 @@ def render_show(outcome, style: Style | None = None, full: bool = False) -> str:
                   (f" ({exact_run.exactness})" if exact_run.exactness else "") + ":"]
         if exact_run.error_kind:
             lines.append(f"    the oracle raised {exact_run.error_kind}: {exact_run.error_message}")
-        for name, expression in exact_run.symbolic_grads.items():
+        symbolic = exact_run.symbolic_grads
+        if not symbolic and exact_run.error_kind is None:
+            # The graph oracle keeps numbers, not expressions: the closed form is derived
+            # here, for showing, by the symbolic path (within a time budget).
+            from verifier.oracle.backend import closed_form
+            symbolic = closed_form(case)
+            if not symbolic:
+                lines.append("    (no closed form: too large for the symbolic path, or it took "
+                             "too long; the numbers above are exact or certified)")
+        for name, expression in symbolic.items():
             lines += [f"  d out / d {name} =", _indent(capped_derivative(expression, full))]
 
     return "\n".join(lines)
