@@ -12,6 +12,8 @@ surface as six error rows of six wordings:
   * a loop past the documented iteration cap (an endless `while`);
   * a function applied outside its real domain (`log(-2)`), named with its element,
     where the NaN reaches the output (`where(x > 0, sqrt(x), 0)` is fine).
+Points where the function is merely undefined (0/0, a singular matrix) are not problems of
+the case: the run reports them as "undefined", element by element.
 Any other failure is the runner's to report, with its own kind.
 """
 
@@ -25,6 +27,7 @@ import numpy as np
 from verifier.cases.model import Input
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, IterationCapExceeded, Limits, Namespace
+from verifier.ops.linalg import SingularMatrixError
 from verifier.ops.registry import get
 
 PROBE_LIMITS = Limits(max_iterations=Limits.max_iterations, max_steps=Limits.max_steps,
@@ -36,6 +39,11 @@ _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
 _OWN_FORWARDS = {"erf": np.vectorize(math.erf, otypes=[np.float64])}
 MASK_MESSAGE = ("boolean-mask indexing is not supported: the result's shape would depend on the "
                 "values; keep the shape with where(mask, x, 0)")
+
+
+class _Undefined(Exception):
+    """The forward pass reached a point where the function is undefined (a singular
+    matrix): nothing to report at load; the run says "undefined" per element."""
 
 
 class StaticProblem(Exception):
@@ -73,6 +81,10 @@ class NumpyForward(Namespace):
             tensors = tuple(_array(t) for t in tensors)
         try:
             result = _OWN_FORWARDS.get(func, op.forward)(*tensors, **params)
+        except (np.linalg.LinAlgError, SingularMatrixError):
+            # A singular matrix: the function is undefined there, a verdict the oracle
+            # gives per element ("undefined"), not a problem of the case file.
+            raise _Undefined() from None
         except (ValueError, RuntimeError) as exc:  # numpy's and the registry's shape errors
             raise StaticProblem(f"{func}(): {exc}") from None
         self._watch_domain(f"{func}()", [t for t in tensors if isinstance(t, np.ndarray)], result)
@@ -86,7 +98,8 @@ class NumpyForward(Namespace):
             result = _BINARY[op](a, b)
         except (ValueError, RuntimeError) as exc:
             raise StaticProblem(f"'{op}': {exc}") from None
-        self._watch_domain(f"'{op}'", [a, b], result)
+        if op != "/":  # 0/0 is undefined (a verdict), not outside the real domain
+            self._watch_domain(f"'{op}'", [a, b], result)
         return result
 
     def inplace(self, op: str, target, value):

@@ -136,12 +136,16 @@ def _det(a):
     return np.asarray(np.linalg.det(a))
 
 
+class SingularMatrixError(RuntimeError):
+    """A singular matrix where an inverse is needed (torch raises a RuntimeError)."""
+
+
 def _inverse(a):
     _square_matrices("inv", a)
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not "
+        raise SingularMatrixError("linalg.inv: The diagonal element 1 is zero, the inversion could not "
                            "be completed because the input matrix is singular.") from None
 
 
