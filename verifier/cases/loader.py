@@ -13,11 +13,12 @@ from pathlib import Path
 
 import yaml
 
+from verifier.cases.budget import load_budget
 from verifier.cases.fields import TOP_KEYS, check_keys
 from verifier.cases.model import Case
-from verifier.cases.problems import Problem, Problems
+from verifier.cases.problems import Problem, Problems, capped
 from verifier.cases.validate import validate_case
-from verifier.cases.yaml_lines import LineList, LineMap, load_yaml
+from verifier.cases.yaml_lines import LineList, LineMap, error_line, load_yaml
 
 __all__ = ["Problem", "LoadResult", "load_paths", "load_text", "shipped_suite", "MAX_FILE_BYTES",
            "MAX_CASES_PER_FILE"]
@@ -46,6 +47,11 @@ def shipped_suite() -> Path:
 
 
 def load_paths(paths: list[str | Path]) -> LoadResult:
+    with load_budget():  # one budget for everything this call reads (cases/budget.py)
+        return _load_paths(paths)
+
+
+def _load_paths(paths: list[str | Path]) -> LoadResult:
     result = LoadResult()
     seen: dict[str, Case] = {}
     for path, problem in _case_files(paths):
@@ -69,6 +75,11 @@ def load_paths(paths: list[str | Path]) -> LoadResult:
 
 def load_text(text: str, file: str = "<string>") -> LoadResult:
     """Every case of one file's text, or none of them if the file has any problem."""
+    with load_budget():  # the load's budget, or a fresh one when called alone
+        return _load_text(text, file)
+
+
+def _load_text(text: str, file: str) -> LoadResult:
     problems = Problems(file)
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         problems.add(1, "", f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
@@ -78,13 +89,14 @@ def load_text(text: str, file: str = "<string>") -> LoadResult:
     except yaml.MarkedYAMLError as exc:
         return LoadResult(problems=[_syntax_problem(exc, text, file)])
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        problems.add(1, "", f"cannot read the YAML: {exc}")
+        problems.add(error_line(exc, text), "", f"cannot read the YAML: {exc}")
         return LoadResult(problems=problems.items)
     for line, message in duplicates:
         problems.add(line, "", message)
     cases, case_problems = _cases(document, file, problems)
     all_problems = _attach_case_names(problems.items, document) + case_problems
     all_problems.sort(key=lambda p: p.line)
+    all_problems = capped(all_problems)
     return LoadResult(cases=[] if all_problems else cases, problems=all_problems)
 
 

@@ -11,15 +11,19 @@ run-time errors are the runner's to report, not the loader's.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 
+from verifier.cases import budget
 from verifier.cases.model import Input
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits, Namespace
+from verifier.limits import MAX_TENSOR_ELEMENTS
 from verifier.ops.registry import get
 
-PROBE_LIMITS = Limits(max_iterations=10_000, max_steps=50_000, max_elements=10_000_000, seconds=2.0)
+PROBE_LIMITS = Limits(max_iterations=10_000, max_steps=50_000, max_elements=MAX_TENSOR_ELEMENTS, seconds=2.0)
 _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
            "**": np.power, "@": np.matmul}
 
@@ -84,10 +88,18 @@ def output_shape(program: ir.Program, inputs: dict[str, Input]) -> tuple[int, ..
     """The output's shape, or None where the forward pass fails or is not numeric."""
     if _obviously_scalar(program.result):
         return ()
-    env = {name: _float64(inp) for name, inp in inputs.items()}
+    load = budget.current()
+    limits = PROBE_LIMITS
+    if load is not None:
+        # The probes of one load share a time budget: a thousand slow cases can't make
+        # `verifier check` slow; past it, shapes are left to the runner.
+        if load.probe_seconds_left() <= 0:
+            return None
+        limits = replace(PROBE_LIMITS, seconds=min(PROBE_LIMITS.seconds, load.probe_seconds_left()))
     try:
-        with np.errstate(all="ignore"):
-            result, _, _ = Interpreter(NumpyForward(), PROBE_LIMITS).run(program, env)
+        with np.errstate(all="ignore"), (load.probing() if load is not None else nullcontext()):
+            env = {name: _float64(inp) for name, inp in inputs.items()}
+            result, _, _ = Interpreter(NumpyForward(), limits).run(program, env)
     except Exception:  # noqa: BLE001 - any failure is the runner's to report
         return None
     if isinstance(result, (bool, np.bool_)):

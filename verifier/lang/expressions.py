@@ -13,14 +13,18 @@ import math
 import re
 from fractions import Fraction
 
+from verifier import limits
 from verifier.lang import ir
 from verifier.lang.errors import ParseError
 from verifier.ops.registry import Op
 
-MAX_LITERAL_CHARS = 100  # digits of one number literal
-MAX_EXPONENT = 10_000  # |n| in `a ** n` when n is a literal
-MAX_POWER_DIGITS = 10_000  # decimal digits of a literal `a ** n` computed exactly
-MAX_DECIMAL_EXPONENT = 1_000  # |k| in `1e<k>`
+# The limits live in verifier/limits.py with every other one (docs/security.md lists them).
+MAX_LITERAL_CHARS = limits.MAX_LITERAL_CHARS  # digits of one number literal
+MAX_EXPONENT = limits.MAX_EXPONENT  # |n| in `a ** n` when n is a literal
+# Decimal digits of a constant (sub-)expression computed exactly: `9 ** 10000` (9 543 digits)
+# is refused here, not on every row of the run (Python won't even print a 4 300-digit int).
+MAX_POWER_DIGITS = limits.MAX_POWER_DIGITS
+MAX_DECIMAL_EXPONENT = limits.MAX_DECIMAL_EXPONENT  # |k| in `1e<k>`
 
 CONSTANTS = ("pi", "e")
 BOOL_NAMES = {"true": True, "false": False}
@@ -113,6 +117,23 @@ def check_power(base: ir.Expr, exponent: ir.Expr, line: int, col: int) -> None:
                          f"limit of {MAX_POWER_DIGITS}", line, col)
 
 
+def check_constant(e: ir.Expr, line: int, col: int) -> None:
+    """Refuse a constant sub-expression whose exact value has more than MAX_POWER_DIGITS digits
+    (`9**900 * 9**900`); each operand was checked when it was built, so this never computes
+    anything larger than a product of two checked values."""
+    value = literal_value(e)
+    if value is None:
+        return
+    size = max(abs(value.numerator), value.denominator)
+    if size.bit_length() > MAX_POWER_DIGITS * 3.33:  # log2(10) = 3.32...: more digits than allowed
+        raise ParseError(f"this constant has about {int(size.bit_length() / 3.3219)} digits, beyond the "
+                         f"limit of {MAX_POWER_DIGITS}", line, col)
+
+
+def _is_constant(e: ir.Expr) -> bool:
+    return isinstance(e, ir.Bool) or literal_value(e) is not None
+
+
 def _short(v: Fraction) -> str:
     s = str(v)
     return s if len(s) <= 30 else s[:12] + "…" + s[-6:]
@@ -197,7 +218,9 @@ class ExpressionBuilder:
         left, right = self._expr(node.left), self._expr(node.right)
         if op == "**":
             check_power(left, right, node.lineno, node.col_offset + 1)
-        return ir.BinOp(op, left, right, node.lineno)
+        out = ir.BinOp(op, left, right, node.lineno)
+        check_constant(out, node.lineno, node.col_offset + 1)
+        return out
 
     def _UnaryOp(self, node: ast.UnaryOp) -> ir.Expr:
         op = _UNARY.get(type(node.op))
@@ -219,6 +242,12 @@ class ExpressionBuilder:
                 raise self.error(node, f"{_REJECTED_OPERATORS[type(op_node)]} are not supported; "
                                        "use < <= > >= == !=")
             right = self._expr(right_node)
+            if _is_constant(left) and _is_constant(right):
+                # No backend can make a tensor condition of it (where() needs one), and in
+                # an `if` it would decide nothing: say so here, not as a failure on every row.
+                raise self.error(node, f"'{ast.get_source_segment(self.source, node) or op}' compares "
+                                       "two constants, so it is always true or always false; "
+                                       "compare an input or a variable")
             parts.append(ir.Compare(op, left, right, node.lineno))
             left = right
         return parts[0] if len(parts) == 1 else ir.BoolOp("and", tuple(parts), node.lineno)
