@@ -56,6 +56,15 @@ def check_arguments(args, err) -> int:
         print("verifier: error: --update-baseline needs --baseline FILE (the file to write), "
               "e.g. --baseline ci/baseline.json --update-baseline", file=err)
         return EXIT_INVALID
+    if args.baseline and not args.update_baseline:
+        # Read (and check) the baseline before the run: a hostile or broken one is exit 2 now,
+        # not after an hour of running.
+        from verifier.gate.baseline import BaselineError, read_baseline
+        try:
+            args.baseline_rows = read_baseline(args.baseline)
+        except BaselineError as exc:
+            print(f"verifier: error: {exc}", file=err)
+            return EXIT_INVALID
     return 0
 
 
@@ -100,7 +109,8 @@ def gate(args, verdicts, status: int, out, err) -> int:
     )
 
     try:
-        comparison = compare(read_baseline(args.baseline), verdicts)
+        before = getattr(args, "baseline_rows", None)
+        comparison = compare(read_baseline(args.baseline) if before is None else before, verdicts)
     except BaselineError as exc:
         if not args.update_baseline:
             print(f"verifier: error: {exc}", file=err)
