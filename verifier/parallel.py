@@ -116,7 +116,8 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(list(PRELOAD))
     results: list[list[Verdict] | None] = [None] * len(cases)
-    executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+    executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                                   initializer=watch_parent, initargs=(os.getpid(),))
     try:
         futures = {executor.submit(_run_chunk, [cases[i] for i in chunk], backends, dtypes,
                                    timeout, run_case, toolkit): chunk for chunk in chunks}
@@ -131,10 +132,75 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
                 if on_verdicts is not None:
                     on_verdicts(cases[i], verdicts)
     except BaseException:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Ctrl-C, SIGTERM (the CLI turns it into an exception), or a bug: no worker may
+        # finish its chunk first (that was minutes), none may outlive us.
+        stop_pool(executor)
         raise
     executor.shutdown(wait=True)
     return [v for verdicts in results for v in verdicts]
+
+
+def stop_pool(executor: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers now, not after their running chunk, then the fork server."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass  # already gone
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.join(timeout=5)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
+    stop_fork_server()
+
+
+def stop_fork_server() -> None:
+    """Stop the fork server, if this process started one (it would also end by itself,
+    on its pipe's end-of-file, once this process exits)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+    server = getattr(forkserver, "_forkserver", None)
+    if server is not None and getattr(server, "_forkserver_pid", None) is not None:
+        try:
+            server._stop()
+        except (OSError, ChildProcessError, AttributeError):
+            pass
+
+
+def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """In a worker: exit as soon as the verifier that started the pool is gone.
+
+    A parent killed with SIGKILL runs no cleanup; without this, its workers would go on
+    running their chunks (and holding the resource tracker) for minutes.  The worker's
+    own parent is the fork server, which exits when the verifier does; either death
+    (the verifier's pid gone, or this process re-parented) ends the worker.
+    """
+    import threading
+    import time
+
+    first_parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != first_parent or not _alive(parent_pid):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="verifier-watch-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run_serially(cases, backends, dtypes, timeout, run_case, toolkit, on_verdicts) -> list[Verdict]:

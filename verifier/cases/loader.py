@@ -8,6 +8,7 @@ Case names must be unique across everything one call loads.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,12 +115,19 @@ def _case_files(paths):
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in CASE_SUFFIXES and p.is_file())
-            if not found:
+            found, unreadable = _files_under(path)
+            for folder, why in unreadable:
+                yield None, Problem(display_path(folder), 0, "", "", f"cannot read this folder ({why}); "
+                                                                      "its case files were not loaded")
+            if not found and not unreadable:
                 yield None, Problem(display_path(path), 0, "", "", "no *.yaml or *.yml case files in this "
                                                                     "folder")
         elif path.is_file():
             found = [path]
+        elif path.exists():
+            yield None, Problem(str(given), 0, "", "", "is not a regular file or folder (a FIFO, a device "
+                                                      "or a socket); expected a case file (*.yaml)")
+            continue
         else:
             yield None, Problem(str(given), 0, "", "", "no such file or folder")
             continue
@@ -128,6 +136,30 @@ def _case_files(paths):
             if key not in listed:
                 listed.add(key)
                 yield p, None
+
+
+def _files_under(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The case files under `folder`, sorted, and each subfolder that could not be read
+    (Path.rglob would skip it silently)."""
+    found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or folder), exc.strerror or str(exc)))
+
+    visited: set[str] = set()
+    # Symlinked folders are followed, as rglob did, each real folder once (a link cycle ends).
+    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
+        for name in files:
+            p = Path(root) / name
+            if p.suffix in CASE_SUFFIXES and p.is_file():
+                found.append(p)
+    return sorted(found), unreadable
 
 
 def _merge(loaded: LoadResult, result: LoadResult, seen: dict[str, Case]) -> None:

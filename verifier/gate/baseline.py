@@ -30,6 +30,7 @@ import os
 from dataclasses import dataclass
 
 from verifier.gate.baseline_reader import BaselineError, read_baseline  # noqa: F401 - re-exported
+from verifier.report.escape import printable
 from verifier.report.files import write_atomically
 from verifier.report.json_report import result_row
 from verifier.runner.summary import summarize
@@ -146,7 +147,8 @@ def _cell(v: Verdict | None) -> str:
 def format_changes(title: str, changes: list[Change]) -> str:
     """A plain-text table: case, backend, dtype, before, after, why."""
     header = ("case", "backend", "dtype", "before", "after", "why")
-    rows = [header] + [(c.case, c.backend, c.dtype, c.before, c.after, c.why) for c in changes]
+    rows = [header] + [tuple(printable(cell, one_line=True) for cell in
+                             (c.case, c.backend, c.dtype, c.before, c.after, c.why)) for c in changes]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [f"{title} ({len(changes)}):"]
     for j, r in enumerate(rows):
