@@ -70,7 +70,14 @@ def _load_paths(paths: list[str | Path]) -> LoadResult:
         except (OSError, UnicodeDecodeError) as exc:
             result.problems.append(Problem(shown, 1, "", "", f"cannot read the file: {exc}"))
             continue
-        _merge(load_text(text, shown), result, seen)
+        try:
+            loaded = load_text(text, shown)
+        except (Exception, MemoryError, RecursionError) as exc:  # noqa: BLE001 - the last line of defence
+            # A bug of ours must not abort the whole load: this file is reported, the others load.
+            loaded = LoadResult(problems=[Problem(shown, 1, "", "", f"the file could not be validated "
+                                                  f"({type(exc).__name__}: {str(exc)[:200]}); this is a "
+                                                  "bug of the verifier: please report it with the file")])
+        _merge(loaded, result, seen)
     return result
 
 
