@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from verifier import limits
 from verifier.cases.budget import load_budget
 from verifier.cases.fields import TOP_KEYS, check_keys
 from verifier.cases.model import Case
@@ -24,7 +25,7 @@ from verifier.cases.yaml_lines import LineList, LineMap, error_line, load_yaml
 __all__ = ["Problem", "LoadResult", "load_paths", "load_text", "shipped_suite", "MAX_FILE_BYTES",
            "MAX_CASES_PER_FILE"]
 
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = limits.MAX_FILE_BYTES
 MAX_CASES_PER_FILE = 1_000
 CASE_SUFFIXES = (".yaml", ".yml")
 
