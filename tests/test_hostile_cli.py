@@ -226,3 +226,45 @@ def test_printable_leaves_ordinary_text_alone():
     text = "mean(3 * (x + 2) ** 2)\n  ∂/∂x = 6·(x+2)/numel(x)\twith ünïcode"
     assert printable(text) == text
     assert printable("a\tb\nc", one_line=True) == "a\\x09b\\x0ac"
+
+
+# --- defect 15: minor ------------------------------------------------------------------------
+def test_runtime_warnings_do_not_reach_stderr(capsys, suite, monkeypatch):
+    import warnings
+
+    import numpy as np
+    from runner_fakes import FakeNumeric as Fake
+
+    class Noisy(Fake):
+        def run(self, case, dtype):
+            nothing = np.mean(np.array([]))  # numpy warns "Mean of empty slice"
+            warnings.warn("overflow encountered in divide", RuntimeWarning, stacklevel=2)
+            assert np.isnan(nothing)
+            return super().run(case, dtype)
+
+    kit = toolkit(Noisy("engine"), FakeNumeric("torch"))
+    monkeypatch.setattr(verifier.runner, "real_toolkit", lambda: kit)
+    import sys
+
+    def to_stderr(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    with warnings.catch_warnings():
+        # What a user's Python does (pytest would record the warnings instead of printing them).
+        warnings.simplefilter("default")
+        warnings.showwarning = to_stderr
+        status, _, err = run(capsys, "run", "--no-progress", suite)
+    assert status == 0 and "RuntimeWarning" not in err and "empty slice" not in err
+
+
+def test_a_parser_memory_error_says_what_happened(monkeypatch):
+    import ast
+
+    from verifier.lang.parser import ParseError, parse_expression
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError()
+    monkeypatch.setattr(ast, "parse", exhausted)
+    with pytest.raises(ParseError, match="too complex for Python's parser") as info:
+        parse_expression("sum(x)", {"x"})
+    assert "MemoryError: )" not in info.value.message

@@ -52,12 +52,15 @@ def test_the_interpreter_refuses_a_result_past_the_limit_before_allocating_it(ex
     assert peak < 20e6  # the result would be 5 GB; nothing close to it was allocated
 
 
-def test_the_engine_namespace_is_checked_too():
-    import verifier.engine as engine
+@pytest.mark.parametrize("module_name", ["verifier.engine", "torch"])
+def test_the_engine_and_torch_namespaces_are_checked_too(module_name):
+    import importlib
+
     from verifier.backends.numeric import TensorNamespace
     from verifier.lang import ir
-    ns = TensorNamespace(engine, uses_registry_torch=False)
-    env = {"x": engine.ones(25000, 1, dtype=engine.float64), "y": engine.ones(1, 25000, dtype=engine.float64)}
+    module = importlib.import_module(module_name)
+    ns = TensorNamespace(module, uses_registry_torch=module_name == "torch")
+    env = {"x": module.ones(25000, 1, dtype=module.float64), "y": module.ones(1, 25000, dtype=module.float64)}
     with pytest.raises(LimitExceeded, match="nothing was computed"):
         Interpreter(ns, Limits()).run(ir.Program(body=(), result=parse_expression("x * y", {"x", "y"})), env)
 

@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     # numpy's RuntimeWarnings ("overflow encountered in divide", "Mean of empty slice") are
     # about intermediate values the verdicts already judge; on stderr they are noise.
-    warnings.filterwarnings("ignore", category=RuntimeWarning)
-    with terminate_as_exception():
+    with warnings.catch_warnings(), terminate_as_exception():
+        warnings.simplefilter("ignore", RuntimeWarning)
         try:
             return args.execute(args)
         except KeyboardInterrupt:

@@ -130,8 +130,22 @@ def check_constant(e: ir.Expr, line: int, col: int) -> None:
                          f"limit of {MAX_POWER_DIGITS}", line, col)
 
 
-def _is_constant(e: ir.Expr) -> bool:
-    return isinstance(e, ir.Bool) or literal_value(e) is not None
+def _is_condition(e) -> bool:
+    return isinstance(e, (ir.Compare, ir.BoolOp, ir.Bool)) or (isinstance(e, ir.UnaryOp) and e.op == "not")
+
+
+def _mentions_a_name(e) -> bool:
+    """Whether an IR expression reads any input or variable (iteratively: trees may be deep)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Name):
+            return True
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif hasattr(node, "__dataclass_fields__"):
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
+    return False
 
 
 def _short(v: Fraction) -> str:
@@ -242,12 +256,6 @@ class ExpressionBuilder:
                 raise self.error(node, f"{_REJECTED_OPERATORS[type(op_node)]} are not supported; "
                                        "use < <= > >= == !=")
             right = self._expr(right_node)
-            if _is_constant(left) and _is_constant(right):
-                # No backend can make a tensor condition of it (where() needs one), and in
-                # an `if` it would decide nothing: say so here, not as a failure on every row.
-                raise self.error(node, f"'{ast.get_source_segment(self.source, node) or op}' compares "
-                                       "two constants, so it is always true or always false; "
-                                       "compare an input or a variable")
             parts.append(ir.Compare(op, left, right, node.lineno))
             left = right
         return parts[0] if len(parts) == 1 else ir.BoolOp("and", tuple(parts), node.lineno)
@@ -289,9 +297,15 @@ class ExpressionBuilder:
                                      f"it takes {', '.join(accepted)}")
             kwargs.append((kw.arg, self._argument(kw.value)))
         try:
-            op.bind(tuple(args), dict(kwargs))
+            tensors, _ = op.bind(tuple(args), dict(kwargs))
         except TypeError as exc:
             raise self.error(node, f"{exc}; the signature is {name}({', '.join(accepted)})") from None
+        if name == "where" and tensors and _is_condition(tensors[0]) and not _mentions_a_name(tensors[0]):
+            # `where(2 > 0.5, x, y)`: a Python bool, not a tensor, on every backend (torch refuses
+            # it, the oracle compared SymPy infinities): say so here, not on every row.
+            raise self.error(node, "where()'s condition compares constants only, so it is always true "
+                                   "or always false; compare an input or a variable (where(x > 0, ...)) "
+                                   "or write the branch it picks")
         return ir.Call(name, tuple(args), tuple(kwargs), node.lineno)
 
     def _Attribute(self, node: ast.Attribute) -> ir.Expr:
