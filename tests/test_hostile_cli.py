@@ -102,7 +102,7 @@ ROW = {"case": "sum_small", "file": "f", "backend": "engine", "dtype": "float64"
 
 
 @pytest.mark.parametrize("content, phrase", [
-    ("[" * 100_000 + "]" * 100_000, "nested more than"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     (json.dumps({"results": [ROW | {"case": ["x"]}]}), "results[0].case is a list"),
     (json.dumps({"results": [ROW | {"max_ulp_err": "3"}]}), "max_ulp_err is the text '3'"),
     (json.dumps({"results": [ROW | {"max_abs_err": True}]}), "max_abs_err is a boolean"),

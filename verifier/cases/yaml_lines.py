@@ -177,21 +177,22 @@ def error_line(exc: Exception, text: str) -> int:
     return text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
 
 
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _check_flow_depth(text: str) -> None:
     """Deep flow nesting (`[[[[...`) crashes libyaml's composer (a segfault past ~10⁵ levels):
     count it on the raw text first.  Brackets inside quoted text count too; no real case
     file comes near the limit."""
-    depth, line = 0, 1
-    for ch in text:
-        if ch == "[" or ch == "{":
+    depth = 0
+    for match in _FLOW_BRACKETS.finditer(text):
+        if match.group() in "[{":
             depth += 1
             if depth > limits.MAX_YAML_DEPTH:
                 raise YamlLimitError(f"lists and mappings are nested more than {limits.MAX_YAML_DEPTH} "
-                                     "deep", line)
-        elif ch == "]" or ch == "}":
+                                     "deep", text.count("\n", 0, match.start()) + 1)
+        else:
             depth = max(depth - 1, 0)
-        elif ch == "\n":
-            line += 1
 
 
 def _children(node: yaml.Node) -> list:
