@@ -29,8 +29,8 @@ from verifier.lang.parser import ParseError, parse_expression, parse_program
 SUITE = Path(__file__).resolve().parent.parent / "cases"
 SEEDS = sorted(p.read_text() for p in SUITE.glob("*.yaml"))
 # Examples per fuzzer: the closing note of issue 10 quotes these.
-EXAMPLES = {"structured": 150, "mutated": 150, "text": 100, "expression": 300, "program": 150,
-            "selection": 300, "baseline": 200}
+EXAMPLES = {"structured": 120, "mutated": 150, "text": 100, "expression": 300, "program": 150,
+            "selection": 300, "baseline": 150}
 FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # A small budget, so that an example that slips past a limit shows up as memory, not as a slow test.
 MEMORY_BOUND = 200e6
@@ -209,7 +209,7 @@ ROW = st.dictionaries(st.sampled_from(ROW_KEYS), JSON | st.sampled_from(["pass",
                  st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
                  st.integers(1, 5000).map(lambda n: "[" * n + "]" * n)))
 def test_fuzz_baseline_reader(tmp_path_factory, text):
-    path = tmp_path_factory.mktemp("baseline") / "b.json"
+    path = tmp_path_factory.getbasetemp() / "fuzzed-baseline.json"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
         rows = read_baseline(path)
