@@ -11,6 +11,7 @@ took 120 s to exit after SIGINT, and the workers ran on for minutes after SIGTER
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -113,3 +114,16 @@ def test_workers_end_when_the_parent_is_killed_outright(tmp_path):
     assert _wait_until(lambda: not any(_running(p) for p in family), HANG), \
         f"orphans still running: {[p for p in family if _running(p)]}"
     assert baseline.read_bytes() == before
+
+
+def test_the_fork_server_and_its_workers_form_one_process_group(tmp_path):
+    process, _, _ = _start_run(tmp_path)
+    try:
+        servers = [c for c in _children(process.pid) if _children(c)]
+        assert len(servers) == 1, "expected one fork server with workers under it"
+        server = servers[0]
+        group = {os.getpgid(p) for p in _descendants(server) | {server}}
+        assert group == {server} and server != os.getpgid(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=HANG)

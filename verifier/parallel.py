@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Callable
@@ -32,7 +33,9 @@ if TYPE_CHECKING:  # the runner and the case model import numpy: not for `verifi
 _RUNNER_DEFAULT = object()  # the runner's own time limit (DEFAULT_TIMEOUT)
 
 # What the fork server imports before forking workers (an import error is ignored there).
-PRELOAD = ("numpy", "sympy", "mpmath", "scipy.special", "torch", "verifier.runner",
+# verifier.worker_group comes first: it puts the fork server, and so every worker, in one
+# process group of its own (see that module).
+PRELOAD = ("verifier.worker_group", "numpy", "sympy", "mpmath", "scipy.special", "torch", "verifier.runner",
            "verifier.backends.available", "verifier.backends.engine_backend",
            "verifier.backends.torch_backend", "verifier.backends.fd", "verifier.oracle.backend",
            "verifier.oracle.claims", "verifier.ops.sympy_functions", "verifier.compare.judge")
@@ -47,7 +50,7 @@ def prestart(workers: int) -> None:
     """
     if workers > 1 and start_method() == "forkserver":
         from multiprocessing import forkserver
-        multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
+        _prepare_fork_server(multiprocessing.get_context("forkserver"))
         forkserver.ensure_running()
 
 
@@ -114,7 +117,7 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
 
     context = multiprocessing.get_context(start_method())
     if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(list(PRELOAD))
+        _prepare_fork_server(context)
     results: list[list[Verdict] | None] = [None] * len(cases)
     executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
                                    initializer=watch_parent, initargs=(os.getpid(),))
@@ -138,6 +141,13 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
         raise
     executor.shutdown(wait=True)
     return [v for verdicts in results for v in verdicts]
+
+
+def _prepare_fork_server(context) -> None:
+    """What the fork server imports once, and the mark that makes it a group leader."""
+    from verifier.worker_group import GROUP_ENV
+    os.environ[GROUP_ENV] = str(os.getpid())
+    context.set_forkserver_preload(list(PRELOAD))
 
 
 def stop_pool(executor: ProcessPoolExecutor) -> None:
@@ -164,11 +174,22 @@ def stop_fork_server() -> None:
         return
     from multiprocessing import forkserver
     server = getattr(forkserver, "_forkserver", None)
-    if server is not None and getattr(server, "_forkserver_pid", None) is not None:
+    pid = getattr(server, "_forkserver_pid", None) if server is not None else None
+    if pid is not None:
+        _kill_group(pid)
         try:
             server._stop()
         except (OSError, ChildProcessError, AttributeError):
             pass
+
+
+def _kill_group(leader: int) -> None:
+    """SIGKILL the fork server's process group: its workers and whatever they started."""
+    try:
+        if os.getpgid(leader) == leader and leader != os.getpgid(0):
+            os.killpg(leader, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # gone already, or no process groups here
 
 
 def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
