@@ -268,3 +268,16 @@ def test_a_parser_memory_error_says_what_happened(monkeypatch):
     with pytest.raises(ParseError, match="too complex for Python's parser") as info:
         parse_expression("sum(x)", {"x"})
     assert "MemoryError: )" not in info.value.message
+
+
+def test_an_unwritable_report_target_is_refused_before_running(capsys, suite, tmp_path, monkeypatch):
+    # As root every path is writable, so os.access is what says no here.
+    import verifier.report.targets as targets
+    target = tmp_path / "report.json"
+    target.write_text("{}")
+    monkeypatch.setattr(targets.os, "access", lambda path, mode: os.fspath(path) != os.fspath(target))
+    status, _, err = run(capsys, "run", suite, "--json", target)
+    assert status == 2 and "not writable" in err and target.read_text() == "{}"
+    monkeypatch.setattr(targets.os, "access", lambda path, mode: os.fspath(path) != os.fspath(tmp_path))
+    status, _, err = run(capsys, "run", suite, "--junit-xml", tmp_path / "new.xml")
+    assert status == 2 and "is not writable" in err and not (tmp_path / "new.xml").exists()
