@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Callable
@@ -32,7 +33,9 @@ if TYPE_CHECKING:  # the runner and the case model import numpy: not for `verifi
 _RUNNER_DEFAULT = object()  # the runner's own time limit (DEFAULT_TIMEOUT)
 
 # What the fork server imports before forking workers (an import error is ignored there).
-PRELOAD = ("numpy", "sympy", "mpmath", "scipy.special", "torch", "verifier.runner",
+# verifier.worker_group comes first: it puts the fork server, and so every worker, in one
+# process group of its own (see that module).
+PRELOAD = ("verifier.worker_group", "numpy", "sympy", "mpmath", "scipy.special", "torch", "verifier.runner",
            "verifier.backends.available", "verifier.backends.engine_backend",
            "verifier.backends.torch_backend", "verifier.backends.fd", "verifier.oracle.backend",
            "verifier.reference", "flint", "verifier.oracle.graph.derivation",
@@ -48,7 +51,7 @@ def prestart(workers: int) -> None:
     """
     if workers > 1 and start_method() == "forkserver":
         from multiprocessing import forkserver
-        multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
+        _prepare_fork_server(multiprocessing.get_context("forkserver"))
         forkserver.ensure_running()
 
 
@@ -115,9 +118,10 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
 
     context = multiprocessing.get_context(start_method())
     if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(list(PRELOAD))
+        _prepare_fork_server(context)
     results: list[list[Verdict] | None] = [None] * len(cases)
-    executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+    executor = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                                   initializer=watch_parent, initargs=(os.getpid(),))
     try:
         futures = {executor.submit(_run_chunk, [cases[i] for i in chunk], backends, dtypes,
                                    timeout, run_case, toolkit): chunk for chunk in chunks}
@@ -132,10 +136,93 @@ def run_cases_parallel(cases: list[Case], backends: list[str] | None = None,
                 if on_verdicts is not None:
                     on_verdicts(cases[i], verdicts)
     except BaseException:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Ctrl-C, SIGTERM (the CLI turns it into an exception), or a bug: no worker may
+        # finish its chunk first (that was minutes), none may outlive us.
+        stop_pool(executor)
         raise
     executor.shutdown(wait=True)
     return [v for verdicts in results for v in verdicts]
+
+
+def _prepare_fork_server(context) -> None:
+    """What the fork server imports once, and the mark that makes it a group leader."""
+    from verifier.worker_group import GROUP_ENV
+    os.environ[GROUP_ENV] = str(os.getpid())
+    context.set_forkserver_preload(list(PRELOAD))
+
+
+def stop_pool(executor: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers now, not after their running chunk, then the fork server."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass  # already gone
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.join(timeout=5)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
+    stop_fork_server()
+
+
+def stop_fork_server() -> None:
+    """Stop the fork server, if this process started one (it would also end by itself,
+    on its pipe's end-of-file, once this process exits)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None) if server is not None else None
+    if pid is not None:
+        _kill_group(pid)
+        try:
+            server._stop()
+        except (OSError, ChildProcessError, AttributeError):
+            pass
+
+
+def _kill_group(leader: int) -> None:
+    """SIGKILL the fork server's process group: its workers and whatever they started."""
+    try:
+        if os.getpgid(leader) == leader and leader != os.getpgid(0):
+            os.killpg(leader, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # gone already, or no process groups here
+
+
+def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """In a worker: exit as soon as the verifier that started the pool is gone.
+
+    A parent killed with SIGKILL runs no cleanup; without this, its workers would go on
+    running their chunks (and holding the resource tracker) for minutes.  The worker's
+    own parent is the fork server, which exits when the verifier does; either death
+    (the verifier's pid gone, or this process re-parented) ends the worker.
+    """
+    import threading
+    import time
+
+    first_parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != first_parent or not _alive(parent_pid):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="verifier-watch-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run_serially(cases, backends, dtypes, timeout, run_case, toolkit, on_verdicts) -> list[Verdict]:

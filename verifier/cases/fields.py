@@ -11,7 +11,7 @@ import difflib
 import re
 from fractions import Fraction
 
-from verifier.cases.numbers import DataError, describe, exact_number
+from verifier.cases.numbers import DataError, describe, exact_number, float64_number
 from verifier.cases.problems import Problems
 from verifier.cases.yaml_lines import LineList, LineMap
 
@@ -30,7 +30,7 @@ TOLERANCE_KEYS = ("rtol", "atol")
 DTYPES = ("float64", "float32")
 BACKENDS = ("engine", "torch", "torch-cuda", "sympy", "fd")
 DISTRIBUTIONS = ("uniform", "normal")
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+\Z")  # \Z: `$` would accept a final newline
 
 FLOW_SPLIT_HINT = ("YAML split this flow mapping {...} at a comma inside the expression; write the "
                    "expression in block style (on its own line after 'key:') or quote it")
@@ -99,9 +99,13 @@ def integer(value, field: str, line: int, problems: Problems, low: int | None = 
     return None
 
 
-def number(value, field: str, line: int, problems: Problems, nonnegative: bool = False) -> Fraction | None:
+def number(value, field: str, line: int, problems: Problems, nonnegative: bool = False,
+           float64: bool = False) -> Fraction | None:
+    """A number; with `float64`, one that is finite as a float64 (a tolerance, say)."""
     try:
         n = exact_number(value)
+        if float64:
+            float64_number(n)
     except DataError as exc:
         problems.add(line, field, exc.message)
         return None
@@ -132,16 +136,30 @@ def choices(value, allowed, field: str, line: int, problems: Problems) -> tuple[
         problems.add(line, field, f"expected a non-empty list from [{', '.join(allowed)}], "
                                   f"found {describe(value)}")
         return None
-    ok = True
+    if len(value) > len(allowed):
+        problems.add(line, field, f"{len(value)} names listed, but there are only {len(allowed)} to "
+                                  f"choose from: {', '.join(allowed)}")
+        return None
+    ok, seen, reported = True, set(), set()
     for i, item in enumerate(value):
+        # Each distinct problem once: a list of 300 000 'fd' is one problem, not 300 000.
+        try:
+            hash(item)
+        except TypeError:
+            item = describe(item)
         if item not in allowed:
-            close = difflib.get_close_matches(str(item), allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(allowed)}"
-            problems.add(value.item_line(i), f"{field}[{i}]", f"unknown name {item!r}; {hint}")
+            if item not in reported:
+                close = difflib.get_close_matches(str(item), allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(allowed)}"
+                problems.add(value.item_line(i), f"{field}[{i}]", f"unknown name {item!r}; {hint}")
+                reported.add(item)
             ok = False
-        elif item in value[:i]:
-            problems.add(value.item_line(i), f"{field}[{i}]", f"{item!r} is listed twice")
+        elif item in seen:
+            if item not in reported:
+                problems.add(value.item_line(i), f"{field}[{i}]", f"{item!r} is listed twice")
+                reported.add(item)
             ok = False
+        seen.add(item)
     return tuple(value) if ok else None
 
 

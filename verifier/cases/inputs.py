@@ -13,7 +13,7 @@ import numpy as np
 
 from verifier.cases import fields as f
 from verifier.cases.model import Input
-from verifier.cases.numbers import DataError, check_size, exact_array, filled, from_floats
+from verifier.cases.numbers import DataError, check_size, exact_array, filled, float64_number, from_floats
 from verifier.cases.problems import Problems
 from verifier.cases.yaml_lines import LineList, LineMap
 from verifier.lang.statements import RESERVED_TARGETS
@@ -83,7 +83,7 @@ def _values(spec: LineMap, field: str, problems: Problems) -> tuple[np.ndarray, 
         return None
     shape = read_shape(spec["shape"], f"{field}.shape", spec.value_line("shape"), problems)
     if kind == "fill":
-        value = f.number(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
+        value = _float64_param(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
         if value is None or shape is None:
             return None
         return filled(shape, value), kind
@@ -93,7 +93,7 @@ def _values(spec: LineMap, field: str, problems: Problems) -> tuple[np.ndarray, 
 
 def _literal(value, field: str, line: int, problems: Problems) -> tuple[np.ndarray, str] | None:
     try:
-        return exact_array(value, field), "value"
+        return exact_array(value, field, float64_range=True), "value"
     except DataError as exc:
         problems.add(exc.line or line, field if not exc.message.startswith(field) else "", exc.message)
         return None
@@ -139,7 +139,7 @@ def _random(spec, shape, field: str, line: int, problems: Problems) -> np.ndarra
             problems.add(spec.key_line(key), f"{field}.{key}",
                          f"'{key}' does not apply to dist: {dist} (it takes {takes})")
             return None
-        params[key] = f.number(spec[key], f"{field}.{key}", spec.value_line(key), problems)
+        params[key] = _float64_param(spec[key], f"{field}.{key}", spec.value_line(key), problems)
     if seed is None or shape is None or any(v is None for v in params.values()):
         return None
     rng = np.random.default_rng(seed)
@@ -147,10 +147,32 @@ def _random(spec, shape, field: str, line: int, problems: Problems) -> np.ndarra
         if params["high"] <= params["low"]:
             problems.add(spec.line, field, f"high ({params['high']}) must exceed low ({params['low']})")
             return None
+        if not np.isfinite(float(params["high"]) - float(params["low"])):
+            problems.add(spec.line, field, f"high - low must be a finite float64 (numpy draws from "
+                                           f"low + (high - low) * u); {float(params['high'])} - "
+                                           f"{float(params['low'])} overflows")
+            return None
         drawn = rng.uniform(float(params["low"]), float(params["high"]), size=shape)
     else:
         if params["std"] <= 0:
             problems.add(spec.key_line("std"), f"{field}.std", f"std must be > 0, found {params['std']}")
             return None
-        drawn = rng.normal(float(params["mean"]), float(params["std"]), size=shape)
-    return from_floats(np.asarray(drawn, dtype=np.float64))
+        with np.errstate(over="ignore", invalid="ignore"):
+            drawn = rng.normal(float(params["mean"]), float(params["std"]), size=shape)
+    try:
+        return from_floats(np.asarray(drawn, dtype=np.float64))
+    except DataError as exc:
+        problems.add(spec.line, field, exc.message)
+        return None
+
+
+def _float64_param(value, field: str, line: int, problems: Problems) -> Fraction | None:
+    """A number that the backends will receive as a float64: finite in float64's range."""
+    number = f.number(value, field, line, problems)
+    if number is None:
+        return None
+    try:
+        return float64_number(number)
+    except DataError as exc:
+        problems.add(line, field, exc.message)
+        return None

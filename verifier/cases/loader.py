@@ -9,21 +9,24 @@ Case names must be unique across everything one call loads.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from verifier import limits
+from verifier.cases.budget import load_budget
 from verifier.cases.fields import TOP_KEYS, check_keys
 from verifier.cases.model import Case
-from verifier.cases.problems import Problem, Problems
+from verifier.cases.problems import Problem, Problems, capped
 from verifier.cases.validate import validate_case
-from verifier.cases.yaml_lines import LineList, LineMap, load_yaml
+from verifier.cases.yaml_lines import LineList, LineMap, error_line, load_yaml
 
 __all__ = ["Problem", "LoadResult", "load_paths", "load_text", "shipped_suite", "MAX_FILE_BYTES",
            "MAX_CASES_PER_FILE"]
 
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = limits.MAX_FILE_BYTES
 MAX_CASES_PER_FILE = 1_000
 CASE_SUFFIXES = (".yaml", ".yml")
 
@@ -47,6 +50,11 @@ def shipped_suite() -> Path:
 
 
 def load_paths(paths: list[str | Path]) -> LoadResult:
+    with load_budget():  # one budget for everything this call reads (cases/budget.py)
+        return _load_paths(paths)
+
+
+def _load_paths(paths: list[str | Path]) -> LoadResult:
     result = LoadResult()
     seen: dict[str, Case] = {}
     for path, problem in _case_files(paths):
@@ -64,12 +72,24 @@ def load_paths(paths: list[str | Path]) -> LoadResult:
         except (OSError, UnicodeDecodeError) as exc:
             result.problems.append(Problem(shown, 1, "", "", f"cannot read the file: {exc}"))
             continue
-        _merge(load_text(text, shown), result, seen)
+        try:
+            loaded = load_text(text, shown)
+        except (Exception, MemoryError, RecursionError) as exc:  # noqa: BLE001 - the last line of defence
+            # A bug of ours must not abort the whole load: this file is reported, the others load.
+            loaded = LoadResult(problems=[Problem(shown, 1, "", "", f"the file could not be validated "
+                                                  f"({type(exc).__name__}: {str(exc)[:200]}); this is a "
+                                                  "bug of the verifier: please report it with the file")])
+        _merge(loaded, result, seen)
     return result
 
 
 def load_text(text: str, file: str = "<string>") -> LoadResult:
     """The valid cases of one file's text, and every problem of it (see the module doc)."""
+    with load_budget():  # the load's budget, or a fresh one when called alone
+        return _load_text(text, file)
+
+
+def _load_text(text: str, file: str) -> LoadResult:
     problems = Problems(file)
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
         problems.add(1, "", f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
@@ -79,14 +99,15 @@ def load_text(text: str, file: str = "<string>") -> LoadResult:
     except yaml.MarkedYAMLError as exc:
         return LoadResult(problems=[_syntax_problem(exc, text, file)])
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        problems.add(1, "", f"cannot read the YAML: {exc}")
+        problems.add(error_line(exc, text), "", f"cannot read the YAML: {exc}")
         return LoadResult(problems=problems.items)
     for line, message in duplicates:
         problems.add(line, "", message)
     cases, case_problems = _cases(document, file, problems)
     all_problems = _attach_case_names(problems.items, document) + case_problems
     all_problems.sort(key=lambda p: p.line)
-    return LoadResult(cases=_valid_cases(cases, all_problems, document), problems=all_problems)
+    valid = _valid_cases(cases, all_problems, document)
+    return LoadResult(cases=valid, problems=capped(all_problems))
 
 
 def _valid_cases(cases: list[Case], problems: list[Problem], document) -> list[Case]:
@@ -123,12 +144,19 @@ def _case_files(paths):
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in CASE_SUFFIXES and p.is_file())
-            if not found:
+            found, unreadable = _files_under(path)
+            for folder, why in unreadable:
+                yield None, Problem(display_path(folder), 0, "", "", f"cannot read this folder ({why}); "
+                                                                      "its case files were not loaded")
+            if not found and not unreadable:
                 yield None, Problem(display_path(path), 0, "", "", "no *.yaml or *.yml case files in this "
                                                                     "folder")
         elif path.is_file():
             found = [path]
+        elif path.exists():
+            yield None, Problem(str(given), 0, "", "", "is not a regular file or folder (a FIFO, a device "
+                                                      "or a socket); expected a case file (*.yaml)")
+            continue
         else:
             yield None, Problem(str(given), 0, "", "", "no such file or folder")
             continue
@@ -137,6 +165,30 @@ def _case_files(paths):
             if key not in listed:
                 listed.add(key)
                 yield p, None
+
+
+def _files_under(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The case files under `folder`, sorted, and each subfolder that could not be read
+    (Path.rglob would skip it silently)."""
+    found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or folder), exc.strerror or str(exc)))
+
+    visited: set[str] = set()
+    # Symlinked folders are followed, as rglob did, each real folder once (a link cycle ends).
+    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
+        for name in files:
+            p = Path(root) / name
+            if p.suffix in CASE_SUFFIXES and p.is_file():
+                found.append(p)
+    return sorted(found), unreadable
 
 
 def _merge(loaded: LoadResult, result: LoadResult, seen: dict[str, Case]) -> None:

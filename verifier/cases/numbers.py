@@ -13,14 +13,16 @@ from fractions import Fraction
 
 import numpy as np
 
+from verifier import limits
+from verifier.cases import budget
 from verifier.cases.yaml_lines import LineList
 
-MAX_ELEMENTS = 10_000_000
-MAX_DIMS = 8
+MAX_ELEMENTS = limits.MAX_TENSOR_ELEMENTS
+MAX_DIMS = limits.MAX_DIMS
+MAX_DECIMAL_EXPONENT = limits.MAX_DECIMAL_EXPONENT
 
 _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?"
 _NUMBER_TEXT = re.compile(rf"\s*({_DECIMAL})(?:\s*/\s*({_DECIMAL}))?\s*$")
-MAX_DECIMAL_EXPONENT = 1_000
 
 
 class DataError(ValueError):
@@ -33,7 +35,10 @@ class DataError(ValueError):
 
 
 def number_from_text(text: str) -> Fraction | None:
-    """`"1/3"`, `"0.1"`, `"1e3"`, `"-2/4.5"` as an exact Fraction; None if it is not a number."""
+    """`"1/3"`, `"0.1"`, `"1e3"`, `"-2/4.5"` as an exact Fraction; None if it is not a number
+    (or is longer than MAX_NUMBER_CHARS: Python refuses to convert 4300-digit integers)."""
+    if len(text) > limits.MAX_NUMBER_CHARS:
+        return None
     match = _NUMBER_TEXT.match(text)
     if not match:
         return None
@@ -82,18 +87,39 @@ def exact_number(value, what: str = "a number") -> Fraction:
                             "in case data")
         return Fraction(value)
     if isinstance(value, str):
+        if len(value) > limits.MAX_NUMBER_CHARS and _NUMBER_TEXT.match(value[:limits.MAX_NUMBER_CHARS]):
+            raise DataError(f"expected {what}, found a number text of {len(value)} characters, beyond "
+                            f"the limit of {limits.MAX_NUMBER_CHARS}")
         parsed = number_from_text(value)
         if parsed is not None:
             return parsed
     raise DataError(f"expected {what}, found {describe(value)}")
 
 
-def exact_array(value, what: str = "value") -> np.ndarray:
+def float64_number(value: Fraction, what: str = "a number") -> Fraction:
+    """`value`, where it rounds to a finite float64 (what every numeric backend receives)."""
+    if abs(value.numerator) > _FLOAT64_MAX_INT * value.denominator:  # ints: fast, exact
+        raise DataError(f"expected {what} within float64's range (±1.8e308), found one of about "
+                        f"{_magnitude(value)}: the backends could not represent it")
+    return value
+
+
+_FLOAT64_MAX_INT = int(limits.FLOAT64_MAX)
+
+
+def _magnitude(value: Fraction) -> str:
+    digits = len(str(abs(value.numerator))) - len(str(value.denominator))
+    return f"1e{digits}"
+
+
+def exact_array(value, what: str = "value", float64_range: bool = False) -> np.ndarray:
     """A number or nested list as an object ndarray of Fraction; ragged lists are refused.
 
     The shape is read along the first items, and its size checked against
     MAX_ELEMENTS before anything is allocated; the full walk then visits at most
-    that many leaves (so aliases that repeat a list can't blow up the walk).
+    that many leaves (so aliases that repeat a list can't blow up the walk).  The
+    elements are charged to the load's budget (budget.py) first.  With
+    `float64_range`, every number must be a finite float64 (input data).
     """
     shape = []
     probe = value
@@ -107,7 +133,7 @@ def exact_array(value, what: str = "value") -> np.ndarray:
     check_size(shape, what)
     out = np.empty(tuple(shape), dtype=object)
     flat = []
-    _walk(value, shape, 0, what, flat)
+    _walk(value, shape, 0, what, flat, float64_range, {})
     if out.ndim == 0:
         out[()] = flat[0]
     else:
@@ -115,13 +141,23 @@ def exact_array(value, what: str = "value") -> np.ndarray:
     return out
 
 
-def _walk(value, shape: list[int], depth: int, path: str, flat: list) -> None:
+def _walk(value, shape: list[int], depth: int, path: str, flat: list, float64_range: bool,
+          seen: dict) -> None:
+    """Append the leaves of `value` to `flat`.  A list met again (a YAML alias repeats one
+    list object) is copied from its first walk, not walked again: an alias-built literal
+    costs its distinct lists, not its elements."""
+    if isinstance(value, list) and (id(value), depth) in seen:
+        start, end = seen[(id(value), depth)]
+        flat.extend(flat[start:end])
+        return
+    start = len(flat)
     if depth == len(shape):
         if isinstance(value, list):
             raise DataError(f"{path} is a list where a number was expected (ragged lists are not "
                             "tensors: every row needs the same shape)", getattr(value, "line", 0))
         try:
-            flat.append(exact_number(value))
+            number = exact_number(value)
+            flat.append(float64_number(number) if float64_range else number)
         except DataError as exc:
             raise DataError(f"{path}: {exc.message}") from None
         return
@@ -133,20 +169,28 @@ def _walk(value, shape: list[int], depth: int, path: str, flat: list) -> None:
                         "lists are not tensors: every row needs the same shape)", getattr(value, "line", 0))
     for i, item in enumerate(value):
         try:
-            _walk(item, shape, depth + 1, f"{path}[{i}]", flat)
+            _walk(item, shape, depth + 1, f"{path}[{i}]", flat, float64_range, seen)
         except DataError as exc:
             if not exc.line and isinstance(value, LineList):
                 exc.line = value.item_line(i)
             raise
+    seen[(id(value), depth)] = (start, len(flat))
 
 
 def check_size(shape, what: str) -> None:
-    n = math.prod(shape)
-    if n > MAX_ELEMENTS:
-        raise DataError(f"{what}: shape {list(shape)} has {n} elements, beyond the limit of {MAX_ELEMENTS}")
+    """Refuse a shape past the per-tensor limits, then charge its elements to the load's
+    budget: both before anything of that shape is allocated."""
+    why = limits.shape_problem(shape)
+    if why is not None:
+        raise DataError(f"{what}: {why}")
+    try:
+        budget.charge(math.prod(shape))
+    except budget.BudgetExceeded as exc:
+        raise DataError(f"{what}: {exc}") from None
 
 
 def filled(shape: tuple[int, ...], value: Fraction) -> np.ndarray:
+    """`value` in every element; the caller has checked (and charged) the shape."""
     out = np.empty(shape, dtype=object)
     out.fill(value)
     return out
@@ -176,7 +220,12 @@ _from_float = _fraction_from_ratio if _fast_path_works() else Fraction
 
 
 def from_floats(values: np.ndarray) -> np.ndarray:
-    """float64 values as exact Fractions (each finite float is a dyadic rational)."""
+    """float64 values as exact Fractions (each finite float is a dyadic rational).
+
+    Raises DataError where a value is infinite or NaN (a draw that overflowed)."""
+    if values.size and not np.isfinite(values).all():
+        raise DataError("the values drawn include infinite or NaN numbers: the distribution's "
+                        "parameters are too large for float64")
     out = np.empty(values.shape, dtype=object)
     if values.size:
         out.reshape(-1)[:] = [_from_float(v) for v in values.reshape(-1).tolist()]

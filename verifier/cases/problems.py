@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifier.limits import MAX_PROBLEMS_PER_FILE
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -32,3 +34,14 @@ class Problems:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def capped(problems: list[Problem], limit: int = MAX_PROBLEMS_PER_FILE) -> list[Problem]:
+    """One file's problems, at most `limit` of them and a last one counting the rest
+    (a hostile file must not print a million lines)."""
+    if len(problems) <= limit:
+        return problems
+    last = problems[limit - 1]
+    more = len(problems) - limit + 1
+    return problems[:limit - 1] + [Problem(last.file, last.line, "", "", f"... and {more} more problems "
+                                           f"in this file (only the first {limit - 1} are listed)")]

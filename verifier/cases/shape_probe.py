@@ -20,18 +20,21 @@ Any other failure is the runner's to report, with its own kind.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from verifier.cases import budget
 from verifier.cases.model import Input
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, IterationCapExceeded, Limits, Namespace
+from verifier.limits import MAX_TENSOR_ELEMENTS
 from verifier.ops.linalg import SingularMatrixError
 from verifier.ops.registry import get
 
 PROBE_LIMITS = Limits(max_iterations=Limits.max_iterations, max_steps=Limits.max_steps,
-                      max_elements=10_000_000, seconds=2.0)
+                      max_elements=MAX_TENSOR_ELEMENTS, seconds=2.0)
 _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
            "**": np.power, "@": lambda a, b: get("matmul").forward(a, b)}
 # Forwards the probe computes itself: erf's registry forward imports scipy (0.15 s), which
@@ -174,11 +177,19 @@ def _float64(inp: Input) -> np.ndarray:
 
 def probe(program: ir.Program, inputs: dict[str, Input]) -> Probe:
     """Run the forward pass once; its output shape, or the problem it found."""
-    env = {name: _float64(inp) for name, inp in inputs.items()}
+    load = budget.current()
+    limits = PROBE_LIMITS
+    if load is not None:
+        # The probes of one load share a time budget: a thousand slow cases can't make
+        # `verifier check` slow; past it, shapes and static problems are left to the runner.
+        if load.probe_seconds_left() <= 0:
+            return Probe(None)
+        limits = replace(PROBE_LIMITS, seconds=min(PROBE_LIMITS.seconds, load.probe_seconds_left()))
     ns = NumpyForward()
     try:
-        with np.errstate(all="ignore"):
-            result, _, _ = _ProbeInterpreter(ns, PROBE_LIMITS).run(program, env)
+        with np.errstate(all="ignore"), (load.probing() if load is not None else nullcontext()):
+            env = {name: _float64(inp) for name, inp in inputs.items()}
+            result, _, _ = _ProbeInterpreter(ns, limits).run(program, env)
     except StaticProblem as problem:
         return Probe(None, problem)
     except IterationCapExceeded as exc:

@@ -8,6 +8,7 @@ everything else is valid.
 
 from __future__ import annotations
 
+from verifier.cases import budget
 from verifier.cases import fields as f
 from verifier.cases.inputs import name_problem, read_input, read_seed
 from verifier.cases.model import Case, Claim, Expect, Input, Marker, Tolerance
@@ -26,6 +27,7 @@ def validate_case(raw, file: str, line: int) -> tuple[Case | None, list[Problem]
     """A case from its YAML mapping; the Case is None whenever there is any problem."""
     name = raw.get("name") if isinstance(raw, LineMap) else None
     problems = Problems(file, name if isinstance(name, str) else "")
+    budget.start_case()  # this case's share of the load's element budget starts at zero
     case = _CaseReader(raw, file, line, problems).read()
     return (case if not problems.items else None), problems.items
 
@@ -289,7 +291,7 @@ class _CaseReader:
                     self.p.add(tol.line, field, f"a tolerance needs both rtol and atol; {key} is missing")
                     return None
                 values[key] = f.number(tol[key], f"{field}.{key}", tol.value_line(key), self.p,
-                                       nonnegative=True)
+                                       nonnegative=True, float64=True)
             if any(v is None for v in values.values()):
                 return None
             out[dtype] = Tolerance(rtol=float(values["rtol"]), atol=float(values["atol"]))

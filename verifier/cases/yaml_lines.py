@@ -19,7 +19,17 @@ from fractions import Fraction
 
 import yaml
 
-MAX_DECIMAL_EXPONENT = 1_000
+from verifier import limits
+
+MAX_DECIMAL_EXPONENT = limits.MAX_DECIMAL_EXPONENT
+
+
+class YamlLimitError(yaml.YAMLError):
+    """The text is refused before (or instead of) being built: nesting, a bad character."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class LineMap(dict):
@@ -98,11 +108,23 @@ class CaseLoader(_SafeBase):
         out.item_lines = [content_line(child) for child in node.value]
         return out
 
+    def _too_long(self, node: yaml.ScalarNode) -> bool:
+        """Python refuses int() of more than 4300 digits; refuse long numbers at their line."""
+        if len(str(node.value)) <= limits.MAX_NUMBER_CHARS:
+            return False
+        self.duplicates.append((node.start_mark.line + 1, f"a number of {len(str(node.value))} characters, "
+                                                          f"beyond the limit of {limits.MAX_NUMBER_CHARS}"))
+        return True
+
     def construct_exact_int(self, node: yaml.ScalarNode) -> Fraction:
         # SafeLoader's own rules (YAML 1.1: 0x1f, 0b101, 017 octal, 1_000, 1:30); ints are exact.
+        if self._too_long(node):
+            return Fraction(0)
         return Fraction(self.construct_yaml_int(node))
 
     def construct_exact_float(self, node: yaml.ScalarNode):
+        if self._too_long(node):
+            return Fraction(0)
         text = str(node.value).replace("_", "")
         lowered = text.lower().lstrip("+-")
         if lowered in (".inf", ".nan"):
@@ -132,8 +154,87 @@ def load_yaml(text: str) -> tuple[object, list[tuple[int, str]]]:
 
     Raises yaml.YAMLError (MarkedYAMLError with a line) on a syntax error.
     """
+    _check_flow_depth(text)
     loader = CaseLoader(text)
     try:
-        return loader.get_single_data(), loader.duplicates
+        node = loader.get_single_node()
+        if node is None:
+            return None, loader.duplicates
+        _check_node_depth(node)
+        return loader.construct_document(node), loader.duplicates
+    except yaml.reader.ReaderError as exc:  # a NUL or another character YAML refuses
+        raise YamlLimitError(str(exc).split("\n")[0], text.count("\n", 0, exc.position) + 1) from None
     finally:
         loader.dispose()
+
+
+def error_line(exc: Exception, text: str) -> int:
+    """The line of a YAML error that carries one, else 1."""
+    line = getattr(exc, "line", None)
+    if isinstance(line, int) and line > 0:
+        return line
+    position = getattr(exc, "position", None)
+    return text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+
+
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_flow_depth(text: str) -> None:
+    """Deep flow nesting (`[[[[...`) crashes libyaml's composer (a segfault past ~10⁵ levels):
+    count it on the raw text first.  Brackets inside quoted text count too; no real case
+    file comes near the limit."""
+    depth = 0
+    for match in _FLOW_BRACKETS.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            if depth > limits.MAX_YAML_DEPTH:
+                raise YamlLimitError(f"lists and mappings are nested more than {limits.MAX_YAML_DEPTH} "
+                                     "deep", text.count("\n", 0, match.start()) + 1)
+        else:
+            depth = max(depth - 1, 0)
+
+
+def _children(node: yaml.Node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_node_depth(root: yaml.Node) -> None:
+    """The composed document's nesting (block style included), without recursion; aliases
+    make it a graph, so each node is measured once, and a node that contains itself
+    (`&a [*a]`) is refused."""
+    height: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            height[key] = 1 + max((height[id(c)] for c in _children(node)), default=0)
+            if height[key] > limits.MAX_YAML_DEPTH:
+                raise YamlLimitError(f"lists and mappings are nested more than {limits.MAX_YAML_DEPTH} "
+                                     "deep", _deepest_line(node, height))
+            continue
+        if key in height:
+            continue
+        if key in on_path:
+            raise YamlLimitError("an alias refers to a list or mapping that contains it (a recursive "
+                                 "structure)", node.start_mark.line + 1)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in height)
+
+
+def _deepest_line(node: yaml.Node, height: dict[int, int]) -> int:
+    """Follow the deepest branch down to the level where the limit is passed."""
+    for _ in range(limits.MAX_YAML_DEPTH):
+        children = [c for c in _children(node) if id(c) in height]
+        if not children:
+            break
+        node = max(children, key=lambda c: height[id(c)])
+    return node.start_mark.line + 1

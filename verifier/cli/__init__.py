@@ -13,8 +13,12 @@ Heavy imports (torch, sympy) happen inside `execute`, never here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
+import warnings
 
 from verifier import __version__
 from verifier.cli import check_command, mutate_command, run_command, show_command
@@ -59,16 +63,46 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or an invalid command line (2)
         return exc.code if isinstance(exc.code, int) else 2
+    # numpy's RuntimeWarnings ("overflow encountered in divide", "Mean of empty slice") are
+    # about intermediate values the verdicts already judge; on stderr they are noise.
+    with warnings.catch_warnings(), terminate_as_exception():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            status = args.execute(args)
+            sys.stdout.flush()  # inside the try: a closed pipe must fail here, not at exit
+            return status
+        except KeyboardInterrupt:
+            print("\nverifier: interrupted", file=sys.stderr)
+            return 130
+        except Terminated:
+            print("\nverifier: terminated", file=sys.stderr)
+            return 143
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_BROKEN_PIPE
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so that every cleanup path runs (worker
+    processes are killed, temporary report files removed, baselines left intact)."""
+
+
+@contextlib.contextmanager
+def terminate_as_exception():
+    """While the command runs, SIGTERM raises Terminated (exit 143) instead of killing the
+    process on the spot, which would leave its worker processes running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        status = args.execute(args)
-        sys.stdout.flush()  # inside the try: a closed pipe must fail here, not at exit
-        return status
-    except KeyboardInterrupt:
-        print("\nverifier: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        _silence_stdout()
-        return EXIT_BROKEN_PIPE
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:

@@ -48,7 +48,10 @@ def execute_list(args) -> int:
     except SelectionError as exc:
         print(f"verifier: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    rows = [(c.name, ", ".join(c.tags), f"{c.file}:{c.line}") for c in cases]
+    from verifier.report.escape import printable
+
+    rows = [(printable(c.name, True), printable(", ".join(c.tags), True),
+             printable(f"{c.file}:{c.line}", True)) for c in cases]
     name_width = max((len(r[0]) for r in rows), default=0)
     tag_width = max((len(r[1]) for r in rows), default=0)
     for name, tags, where in rows:

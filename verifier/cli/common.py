@@ -48,8 +48,10 @@ def load(paths: list[str]) -> Loaded:
 
 def print_problems(problems: list, stream=None) -> None:
     stream = stream or sys.stderr
+    from verifier.report.escape import printable
+
     for problem in problems:
-        print(str(problem), file=stream)
+        print(printable(str(problem), one_line=True), file=stream)
 
 
 def exit_status(problems: list, summary=None) -> int:

@@ -13,7 +13,9 @@ from verifier.cli.common import (
     load,
     print_problems,
 )
+from verifier.cli.reports import report_targets_invalid, write_reports
 from verifier.cli.selection import SelectionError, select_cases
+from verifier.cli.timeout_option import timeout_seconds
 from verifier.gate import options as gate_options
 
 DTYPES = ("float64", "float32")
@@ -26,10 +28,10 @@ def add_backend_options(parser) -> None:
                              "sympy, fd; default every available one")
     parser.add_argument("--dtype", action="append", choices=DTYPES,
                         help="run numeric backends only at this dtype (repeatable)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="time limit of one case in seconds (default 60; 0: none): for the numeric "
-                             "backends, and as much again for the exact oracle; a case's "
-                             "timeout: key overrides it")
+    parser.add_argument("--timeout", type=timeout_seconds, default=None, metavar="S",
+                        help="time limit of one case in seconds (default 60; 0: no limit; at most "
+                             "a week): for the numeric backends, and as much again for the exact "
+                             "oracle; a case's timeout: key overrides it")
 
 
 def add_arguments(parser) -> None:
@@ -68,7 +70,7 @@ def timeout_of(args) -> float | None:
 def execute(args) -> int:
     out, err = sys.stdout, sys.stderr
     started = time.perf_counter()
-    if gate_options.check_arguments(args, err):
+    if gate_options.check_arguments(args, err) or report_targets_invalid(args, err):
         return EXIT_INVALID
     gate_options.prestart_workers(args)
     loaded = load(args.paths)
@@ -100,12 +102,8 @@ def execute(args) -> int:
     summary = summarize(verdicts)
     _print_report(out, verdicts, cases, loaded, summary, seconds, args,
                   _left_out_line(cases, args, toolkit))
-    if args.json:
-        from verifier.report.json_report import write_json
-        write_json(args.json, verdicts, summary, loaded.problems, seconds)
-    if args.junit_xml:
-        from verifier.report.junit import write_junit
-        write_junit(args.junit_xml, verdicts, loaded.problems, seconds)
+    if not write_reports(args, verdicts, summary, loaded.problems, seconds, err):
+        return EXIT_INVALID
     return gate_options.gate(args, verdicts, exit_status(loaded.problems, summary), out, err, cases)
 
 

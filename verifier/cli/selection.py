@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from verifier.limits import MAX_SELECTION_CHARS, MAX_SELECTION_DEPTH
+
 _TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _KEYWORDS = {"and", "or", "not"}
 
@@ -31,10 +33,27 @@ class _Parser:
     def parse(self):
         if not self.tokens:
             raise SelectionError("-k got an empty expression; expected a name or a tag")
-        test = self._or()
+        if len(self.text) > MAX_SELECTION_CHARS:
+            raise SelectionError(f"-k has {len(self.text)} characters, beyond the limit of "
+                                 f"{MAX_SELECTION_CHARS}")
+        self._check_depth()
+        try:
+            test = self._or()
+        except RecursionError:  # `not ( not ( ...` interleaved: still too deep for the stack
+            raise SelectionError("-k is nested too deeply; simplify it") from None
         if self.pos != len(self.tokens):
             self._fail(f"unexpected {self.tokens[self.pos]!r}")
         return test
+
+    def _check_depth(self) -> None:
+        """The parser below recurses once per parenthesis and per `not`: bound both first."""
+        depth = nots = 0
+        for token in self.tokens:
+            depth = depth + 1 if token == "(" else max(depth - 1, 0) if token == ")" else depth
+            nots = nots + 1 if token == "not" else 0
+            if depth > MAX_SELECTION_DEPTH or nots > MAX_SELECTION_DEPTH:
+                raise SelectionError(f"-k is nested more than {MAX_SELECTION_DEPTH} deep (parentheses "
+                                     "or 'not's in a row); simplify it")
 
     def _fail(self, what: str):
         raise SelectionError(f"-k {self.text!r}: {what}; expected words joined by and, or, not "

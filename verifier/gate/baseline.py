@@ -24,6 +24,7 @@ that shrank by the same margin (before > ULP_GROWTH_FACTOR * after + ULP_SLACK);
 row that passes.
 
 Times are never compared: they are not even written to a baseline.
+Reading one, which is untrusted input, is baseline_reader.py's job.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
+from verifier.gate.baseline_reader import BaselineError, read_baseline  # noqa: F401 - re-exported
+from verifier.report.escape import printable
 from verifier.report.files import write_atomically
 from verifier.report.json_report import result_row
 from verifier.runner.summary import summarize
-from verifier.verdict import STATUSES, Verdict
+from verifier.verdict import Verdict
 
 ULP_GROWTH_FACTOR = 2.0
 ULP_SLACK = 4.0
@@ -46,8 +48,6 @@ PASSING = frozenset({"pass", "xpass"})
 # Backends whose error is not rounding, whose ULP figures are not gated (see the module doc).
 NOT_ULP_GATED = frozenset({"fd"})
 
-class BaselineError(Exception):
-    """The baseline file is missing or is not a JSON report."""
 
 
 @dataclass(frozen=True)
@@ -103,34 +103,6 @@ def write_baseline(path: str | os.PathLike, verdicts: list[Verdict],
         digests = ',\n "case_digests": {\n' + ",\n".join(lines) + "\n }"
     text = f'{{"summary": {summary},\n "results": [\n  ' + ",\n  ".join(rows) + f"\n]{digests}}}\n"
     write_atomically(path, text)
-
-
-def read_baseline(path: str | os.PathLike) -> list[Verdict]:
-    """The rows of a JSON report written by `--json` or `--update-baseline`."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BaselineError(
-            f"baseline {path} does not exist; create it with "
-            f"`verifier run --baseline {path} --update-baseline`") from None
-    except (OSError, ValueError) as exc:
-        raise BaselineError(f"baseline {path} is not readable JSON: {exc}") from None
-    rows = data.get("results") if isinstance(data, dict) else None
-    if not isinstance(rows, list):
-        raise BaselineError(f"baseline {path}: expected a JSON report with a 'results' list, "
-                            f"found {type(data).__name__}; write one with --json or --update-baseline")
-    verdicts = []
-    for i, row in enumerate(rows):
-        missing = [k for k in ("case", "backend", "dtype", "status") if not isinstance(row, dict)
-                   or k not in row]
-        if missing:
-            raise BaselineError(f"baseline {path}: results[{i}] lacks {', '.join(missing)}")
-        if row["status"] not in STATUSES:
-            raise BaselineError(f"baseline {path}: results[{i}] has status {row['status']!r}; "
-                                f"expected one of {', '.join(STATUSES)}")
-        verdicts.append(Verdict.from_json(row))
-    return verdicts
 
 
 def compare(before: list[Verdict], after: list[Verdict], *, factor: float = ULP_GROWTH_FACTOR,
@@ -190,7 +162,8 @@ def _cell(v: Verdict | None) -> str:
 def format_changes(title: str, changes: list[Change]) -> str:
     """A plain-text table: case, backend, dtype, before, after, why."""
     header = ("case", "backend", "dtype", "before", "after", "why")
-    rows = [header] + [(c.case, c.backend, c.dtype, c.before, c.after, c.why) for c in changes]
+    rows = [header] + [tuple(printable(cell, one_line=True) for cell in
+                             (c.case, c.backend, c.dtype, c.before, c.after, c.why)) for c in changes]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [f"{title} ({len(changes)}):"]
     for j, r in enumerate(rows):

@@ -13,14 +13,18 @@ import math
 import re
 from fractions import Fraction
 
+from verifier import limits
 from verifier.lang import ir
 from verifier.lang.errors import ParseError
 from verifier.ops.registry import Op
 
-MAX_LITERAL_CHARS = 100  # digits of one number literal
-MAX_EXPONENT = 10_000  # |n| in `a ** n` when n is a literal
-MAX_POWER_DIGITS = 10_000  # decimal digits of a literal `a ** n` computed exactly
-MAX_DECIMAL_EXPONENT = 1_000  # |k| in `1e<k>`
+# The limits live in verifier/limits.py with every other one (docs/security.md lists them).
+MAX_LITERAL_CHARS = limits.MAX_LITERAL_CHARS  # digits of one number literal
+MAX_EXPONENT = limits.MAX_EXPONENT  # |n| in `a ** n` when n is a literal
+# Decimal digits of a constant (sub-)expression computed exactly: `9 ** 10000` (9 543 digits)
+# is refused here, not on every row of the run (Python won't even print a 4 300-digit int).
+MAX_POWER_DIGITS = limits.MAX_POWER_DIGITS
+MAX_DECIMAL_EXPONENT = limits.MAX_DECIMAL_EXPONENT  # |k| in `1e<k>`
 
 CONSTANTS = ("pi", "e")
 BOOL_NAMES = {"true": True, "false": False}
@@ -119,6 +123,37 @@ def check_power(base: ir.Expr, exponent: ir.Expr, line: int, col: int) -> None:
                          f"limit of {MAX_POWER_DIGITS}", line, col)
 
 
+def check_constant(e: ir.Expr, line: int, col: int) -> None:
+    """Refuse a constant sub-expression whose exact value has more than MAX_POWER_DIGITS digits
+    (`9**900 * 9**900`); each operand was checked when it was built, so this never computes
+    anything larger than a product of two checked values."""
+    value = literal_value(e)
+    if value is None:
+        return
+    size = max(abs(value.numerator), value.denominator)
+    if size.bit_length() > MAX_POWER_DIGITS * 3.33:  # log2(10) = 3.32...: more digits than allowed
+        raise ParseError(f"this constant has about {int(size.bit_length() / 3.3219)} digits, beyond the "
+                         f"limit of {MAX_POWER_DIGITS}", line, col)
+
+
+def _is_condition(e) -> bool:
+    return isinstance(e, (ir.Compare, ir.BoolOp, ir.Bool)) or (isinstance(e, ir.UnaryOp) and e.op == "not")
+
+
+def _mentions_a_name(e) -> bool:
+    """Whether an IR expression reads any input or variable (iteratively: trees may be deep)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Name):
+            return True
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif hasattr(node, "__dataclass_fields__"):
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
+    return False
+
+
 def _short(v: Fraction) -> str:
     s = str(v)
     return s if len(s) <= 30 else s[:12] + "…" + s[-6:]
@@ -211,7 +246,9 @@ class ExpressionBuilder:
         left, right = self._expr(node.left), self._expr(node.right)
         if op == "**":
             check_power(left, right, node.lineno, node.col_offset + 1)
-        return ir.BinOp(op, left, right, node.lineno)
+        out = ir.BinOp(op, left, right, node.lineno)
+        check_constant(out, node.lineno, node.col_offset + 1)
+        return out
 
     def _UnaryOp(self, node: ast.UnaryOp) -> ir.Expr:
         op = _UNARY.get(type(node.op))
@@ -285,9 +322,15 @@ class ExpressionBuilder:
                                      f"it takes {', '.join(accepted)}")
             kwargs.append((kw.arg, self._argument(kw.value)))
         try:
-            op.bind(tuple(args), dict(kwargs))
+            tensors, _ = op.bind(tuple(args), dict(kwargs))
         except TypeError as exc:
             raise self.error(node, f"{exc}; the signature is {name}({', '.join(accepted)})") from None
+        if name == "where" and tensors and _is_condition(tensors[0]) and not _mentions_a_name(tensors[0]):
+            # `where(2 > 0.5, x, y)`: a Python bool, not a tensor, on every backend (torch refuses
+            # it, the oracle compared SymPy infinities): say so here, not on every row.
+            raise self.error(node, "where()'s condition compares constants only, so it is always true "
+                                   "or always false; compare an input or a variable (where(x > 0, ...)) "
+                                   "or write the branch it picks")
         return ir.Call(name, tuple(args), tuple(kwargs), node.lineno)
 
     def _module_prefix(self, receiver: ast.AST) -> str | None:

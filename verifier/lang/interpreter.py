@@ -12,15 +12,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from verifier import limits as resource_limits
 from verifier.contract import LimitExceeded
 from verifier.lang import ir
+from verifier.ops.registry import get as get_op
 
 
 @dataclass(frozen=True)
 class Limits:
     max_iterations: int = 10_000  # per loop
     max_steps: int = 200_000  # statements executed in one run
-    max_elements: int = 10_000_000  # elements of any tensor
+    max_elements: int = resource_limits.MAX_TENSOR_ELEMENTS  # elements of any tensor
     seconds: float = 60.0  # wall time of one run
 
 
@@ -136,6 +138,7 @@ class Interpreter:
         if s.target not in self.env:
             raise NameError(f"line {s.line}: '{s.target}' is used before it is assigned")
         value = self.evaluate(s.value)
+        self._before("matmul" if s.op == "@" else "add", [self.env[s.target], value], {}, s.line)
         self.env[s.target] = self._checked(self.ns.inplace(s.op, self.env[s.target], value), s.line)
 
     def _decision(self, kind: str, line: int):
@@ -182,6 +185,14 @@ class Interpreter:
             self.env[s.var] = i
             self._block(s.body)
 
+    def _before(self, func: str, args: list, params: dict, line: int) -> None:
+        """Refuse a call whose result would pass the element limit, before it allocates it
+        (x of shape [25000, 1] times y of shape [1, 25000] is 5 GB on any backend)."""
+        why = resource_limits.call_problem(func, [_shape_of(a) for a in args], params,
+                                           self.limits.max_elements)
+        if why is not None:
+            raise LimitExceeded(f"program line {line}: {why}")
+
     def _checked(self, value, line: int):
         n = self.ns.numel(value)
         if n is not None and n > self.limits.max_elements:
@@ -209,7 +220,9 @@ class Interpreter:
             raise NameError(f"line {e.line}: name '{e.id}' is not defined") from None
 
     def _e_BinOp(self, e: ir.BinOp):
-        return self._checked(self.ns.binop(e.op, self.evaluate(e.left), self.evaluate(e.right)), e.line)
+        left, right = self.evaluate(e.left), self.evaluate(e.right)
+        self._before("matmul" if e.op == "@" else "add", [left, right], {}, e.line)
+        return self._checked(self.ns.binop(e.op, left, right), e.line)
 
     def _e_UnaryOp(self, e: ir.UnaryOp):
         value = self.evaluate(e.operand)
@@ -229,6 +242,11 @@ class Interpreter:
     def _e_Call(self, e: ir.Call):
         args = [self.evaluate(a) for a in e.args]
         kwargs = {k: self.evaluate(v) for k, v in e.kwargs}
+        try:
+            tensors, params = get_op(e.func).bind(tuple(args), dict(kwargs))
+        except Exception:  # noqa: BLE001 - a wrong call: the namespace reports it in its own words
+            tensors, params = (), {}
+        self._before(e.func, list(tensors), params, e.line)
         return self._checked(self.ns.call(e.func, args, kwargs), e.line)
 
     def _e_ListExpr(self, e: ir.ListExpr):
@@ -250,3 +268,14 @@ class Interpreter:
         if isinstance(item, ir.ListExpr):
             return self.ns.index_list([self.ns.integer(self.evaluate(i)) for i in item.items])
         return self.ns.integer(self.evaluate(item))
+
+
+def _shape_of(value):
+    """A value's shape as a tuple of ints (a list of them for a list argument); () for a number."""
+    if isinstance(value, (list, tuple)):
+        return [_shape_of(v) for v in value]
+    shape = getattr(value, "shape", None)
+    try:
+        return tuple(int(s) for s in shape) if shape is not None else ()
+    except (TypeError, ValueError):
+        return ()

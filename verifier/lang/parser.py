@@ -77,8 +77,9 @@ def _parse(text: str, mode: str) -> ast.AST:
         message = exc.msg if exc.msg.startswith("invalid syntax") else f"invalid syntax: {exc.msg}"
         raise ParseError(message, exc.lineno or 1, exc.offset or 0) from None
     except (ValueError, MemoryError, RecursionError) as exc:
-        raise ParseError(f"the text could not be parsed ({type(exc).__name__}: {exc or 'too complex'}); "
-                         "simplify it") from None
+        # Python's own parser gave up (MemoryError, RecursionError carry no message): too complex.
+        why = str(exc).strip() or "too complex for Python's parser"
+        raise ParseError(f"the text could not be parsed ({why}); simplify it") from None
     _check_depth(tree)
     return tree
 

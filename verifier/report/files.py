@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
+
+from verifier.report.targets import check_target, resolved
 
 
 def write_atomically(path: str | os.PathLike, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
-    target = Path(path)
+    """Write `text` to a temporary file beside `path`, then rename it over `path`.
+
+    A symlink is written through (its target changes, the link stays); a folder, a
+    FIFO or a device is refused (ReportTargetError), never replaced (report/targets.py).
+    """
+    check_target(path, "cannot write")
+    target = resolved(path)
     if target.parent and not target.parent.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

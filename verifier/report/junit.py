@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import PurePath
 
+from verifier.report.escape import xml_text
 from verifier.report.files import write_atomically
 from verifier.verdict import Verdict
 
@@ -67,8 +68,18 @@ def build_junit(verdicts: list[Verdict], problems=(), seconds: float | None = No
     root = ET.Element("testsuites", name="verifier", **counts)
     suite = ET.SubElement(root, "testsuite", name="verifier", **counts)
     suite.extend(cases)
+    _xml_safe(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Every text and attribute made valid XML 1.0: case data may hold control characters."""
+    for element in root.iter():
+        if element.text:
+            element.text = xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
 
 
 def write_junit(path, verdicts: list[Verdict], problems=(), seconds: float | None = None) -> None:

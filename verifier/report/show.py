@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from verifier.report.escape import printable
 from verifier.report.style import Style
 
 _MAX_ELEMENTS = 8  # per array printed; the rest is summarized
@@ -151,12 +152,14 @@ def render_show(outcome, style: Style | None = None, full: bool = False) -> str:
     """The case, then the numbers and verdicts, then the symbolic part (capped unless full)."""
     style = style or Style()
     case = outcome.case
-    lines = [style.paint(f"case {case.name}", "bold") + f"  {case.file}:{case.line}"]
+    # Everything the case file supplied is escaped (report/escape.py): it is untrusted text.
+    lines = [style.paint(f"case {printable(case.name, True)}", "bold") +
+             f"  {printable(case.file, True)}:{case.line}"]
     if case.description:
-        lines.append(_indent(case.description))
+        lines.append(_indent(printable(case.description)))
     if case.tags:
-        lines.append(f"    tags: {', '.join(case.tags)}")
-    lines += ["", "source:", _indent(case.source or "(no source text)"), ""]
+        lines.append(f"    tags: {printable(', '.join(case.tags), True)}")
+    lines += ["", "source:", _indent(printable(case.source or "(no source text)")), ""]
     lines += _inputs_section(case)
 
     verdicts = {(v.backend, v.dtype): v for v in outcome.verdicts}
@@ -172,7 +175,7 @@ def render_show(outcome, style: Style | None = None, full: bool = False) -> str:
             if run.skipped:
                 text = f"skipped: {run.skipped}"
             elif run.error_kind:
-                text = f"raised {run.error_kind}: {run.error_message}"
+                text = f"raised {run.error_kind}: {printable(run.error_message)}"
             else:
                 text = format_array(numbers, "exact" if exact else dtype)
             verdict = None if exact else verdicts.get((who, dtype))
@@ -185,19 +188,20 @@ def render_show(outcome, style: Style | None = None, full: bool = False) -> str:
                                                     ("rel", v.max_rel_err),
                                                     ("ULP", v.max_ulp_err)) if x is not None)
         lines.append(f"    {style.mark(v.status, v.diverged)} {v.backend:<11} {v.dtype:<8} "
-                     f"{v.status:<6} {worst}" + (f"  {v.message}" if v.message else "") +
+                     f"{v.status:<6} {worst}" + (f"  {printable(v.message)}" if v.message else "") +
                      (f"  (blame: {v.blame})" if v.blame else ""))
 
     if outcome.claims:
         lines += ["", style.paint("claims", "bold") + ":"]
-        lines += ["    " + _claim_line(r) for r in outcome.claims]
+        lines += ["    " + printable(_claim_line(r)) for r in outcome.claims]
 
     exact_run = outcome.oracle_runs.get(("exact", None))
     if exact_run is not None:
         lines += ["", style.paint("symbolic derivative", "bold") +
                   (f" ({exact_run.exactness})" if exact_run.exactness else "") + ":"]
         if exact_run.error_kind:
-            lines.append(f"    the oracle raised {exact_run.error_kind}: {exact_run.error_message}")
+            lines.append(f"    the oracle raised {exact_run.error_kind}: "
+                         f"{printable(exact_run.error_message)}")
         symbolic = exact_run.symbolic_grads
         if not symbolic and exact_run.error_kind is None:
             # The graph oracle keeps numbers, not expressions: the closed form is derived

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from verifier.report.escape import printable
 from verifier.report.style import NOT_RUN_MARK, Style
 from verifier.runner.summary import Summary
 from verifier.verdict import Verdict
@@ -24,6 +25,7 @@ def columns_of(verdicts: list[Verdict]) -> list[tuple[str, str]]:
 
 
 def _short(name: str) -> str:
+    name = printable(name, one_line=True)
     return name if len(name) <= _MAX_NAME else name[:_MAX_NAME - 1] + "…"
 
 
@@ -98,17 +100,19 @@ def render_failures(verdicts: list[Verdict], style: Style, lines_of: dict[str, i
     for v in verdicts:
         if v.status not in shown and not (verbose and v.diverged):
             continue
-        where = v.file + (f":{lines_of[v.case]}" if lines_of and v.case in lines_of else "")
+        where = printable(v.file, one_line=True) + (f":{lines_of[v.case]}" if lines_of and v.case in lines_of
+                                                    else "")
         title = {"fail": "FAILED", "error": "ERROR", "xpass": "XPASS", "xfail": "XFAIL"}.get(
             v.status, v.status.upper())
         color = "red" if v.status in ("fail", "error") else "yellow"
-        block = [f"{style.paint(title, color, 'bold')} {v.case} [{v.backend} {v.dtype}]  {where}"]
-        block += ["    " + line for line in (v.message or "(no message)").splitlines()]
+        block = [f"{style.paint(title, color, 'bold')} {_short(v.case)} [{printable(v.backend, True)} "
+                 f"{printable(v.dtype, True)}]  {where}"]
+        block += ["    " + line for line in printable(v.message or "(no message)").splitlines()]
         for extra in (_worst(v), f"blame: {v.blame}" if v.blame else "",
                       "diverged: took another branch or loop count than the oracle"
                       if v.diverged else ""):
             if extra:
-                block.append("    " + extra)
+                block.append("    " + printable(extra))
         blocks.append("\n".join(block))
     return "\n\n".join(blocks)
 
