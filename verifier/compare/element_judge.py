@@ -1,0 +1,130 @@
+"""One quantity of one numeric row, judged element by element (bounds.py's rule),
+and the notes a row owes its reader about elements at the edges.
+
+The cheap bound (the element's own size and its rounding) is tried first;
+only a quantity that fails it pays for the conditioning terms, computed once
+per case and dtype (conditioning.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from verifier.backends.base import Run
+from verifier.cases.model import Case, Tolerance
+from verifier.compare import bounds
+from verifier.compare.conditioning import Conditioning
+from verifier.compare.errors import QuantityCheck, check_quantity, element_name, rounded
+from verifier.compare.tolerance import FD_RTOL
+
+SHOWN = 6  # elements named in one note
+
+
+def judge_quantity(case: Case, run: Run, ref: Run, quantity: str, got, exact_float,
+                   exact_objects, estimate, conditioning: Conditioning) -> QuantityCheck:
+    if exact_float is None:
+        exact_float = rounded(exact_objects)
+    marks = {"undefined": reference_field(ref, "undefined", quantity),
+             "convention": reference_field(ref, "convention", quantity)}
+    if exact_float is None or got is None or np.shape(got) != np.shape(exact_float):
+        return check_quantity(quantity, got, exact_float, exact_objects, run.dtype, None,
+                              estimate, allowed=np.zeros(np.shape(exact_float)), **marks)
+    exact_float = np.asarray(exact_float, dtype=np.float64)
+    override = bounds.case_tolerance(case, run.dtype, run.backend)
+    if override is not None:
+        allowed = bounds.normwise_bound(exact_float, override)
+        if run.backend == "fd" and estimate is not None:
+            allowed = allowed + 2 * np.where(np.isfinite(estimate), estimate, 0.0)
+        return _ruled("case tolerance", check_quantity(
+            quantity, got, exact_float, exact_objects, run.dtype, override, estimate,
+            allowed=allowed, **marks))
+    if run.backend == "fd":
+        return _ruled("fd estimate", check_quantity(
+            quantity, got, exact_float, exact_objects, run.dtype, Tolerance(FD_RTOL, 0.0),
+            estimate, allowed=bounds.fd_bound(exact_float, estimate), **marks))
+    given = reference_field(ref, "error_bound", quantity)
+    if given is not None:
+        allowed = np.asarray(given, dtype=np.float64) + bounds.half_ulp(exact_float, run.dtype)
+        return _ruled("oracle error bound", check_quantity(
+            quantity, got, exact_float, exact_objects, run.dtype, Tolerance(0.0, 0.0), estimate,
+            allowed=allowed, **marks))
+    rate = bounds.relative_rate(case, run.dtype, quantity, tuple(run.trace))
+    tol = Tolerance(rate, 0.0)
+    resolution = bounds.oracle_resolution(ref.exactness, _scale(ref, exact_float))
+    check = check_quantity(quantity, got, exact_float, exact_objects, run.dtype, tol, estimate,
+                           allowed=bounds.fallback_bound(exact_float, run.dtype, rate) + resolution,
+                           **marks)
+    if check.ok:
+        return _ruled("fallback: element size", check)
+    terms, sensitivity = conditioning.of(run.dtype, quantity)
+    if terms is None and sensitivity is None:
+        return _ruled("fallback: element size (no conditioning estimate)", check)
+    allowed = bounds.fallback_bound(exact_float, run.dtype, rate, _fit(terms, exact_float),
+                                    _fit(sensitivity, exact_float)) + resolution
+    check = check_quantity(quantity, got, exact_float, exact_objects, run.dtype, tol, estimate,
+                           allowed=allowed, **marks)
+    for label, extra in (("terms", terms), ("sensitivity", sensitivity)):
+        if _fit(extra, exact_float) is not None:
+            check.details[label] = np.ravel(extra)[:1000].tolist()
+    return _ruled("fallback: element size + terms + input sensitivity", check)
+
+
+def _ruled(rule: str, check: QuantityCheck) -> QuantityCheck:
+    check.details["rule"] = rule
+    return check
+
+
+def reference_field(ref: Run, field: str, quantity: str):
+    """A per-quantity array the reference may provide (error_bound, undefined, convention):
+    `ref.<field>` as {quantity: array}, or {'value': a, 'grads': {name: a}, 'hvp': {...}}."""
+    table = getattr(ref, field, None)
+    if not table:
+        return None
+    if quantity in table:
+        return table[quantity]
+    kind, _, name = quantity.partition(".")
+    nested = table.get({"grad": "grads"}.get(kind, kind))
+    return nested.get(name) if isinstance(nested, dict) else None
+
+
+def _scale(ref: Run, exact: np.ndarray) -> float:
+    values = [np.asarray(a, dtype=np.float64) for a in (ref.value, exact) if a is not None]
+    return max([0.0] + [float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in values])
+
+
+def _fit(extra, exact):
+    if extra is None:
+        return None
+    extra = np.asarray(extra, dtype=np.float64)
+    return extra if extra.shape == exact.shape else None
+
+
+def edge_notes(checks: list[QuantityCheck], run: Run) -> list[str]:
+    """What a passing row must still say: undefined elements, conventions, overflow, fd's gaps."""
+    notes = []
+    undefined = [(c.name, i) for c in checks for i in c.undefined
+                 if i not in c.conventions and i not in c.infinite]
+    infinite = [(c.name, i) for c in checks for i in c.infinite]
+    if infinite:
+        notes.append(f"infinite: {_names(infinite)} (the exact result is an unsigned infinity; "
+                     f"{run.backend}'s ±inf is accepted)")
+    if undefined:
+        notes.append(f"undefined: {_names(undefined)} (no derivative exists at this point; "
+                     f"{run.backend} gives nan there)")
+    conventions = [(c.name, i) for c in checks for i in c.conventions]
+    if conventions:
+        notes.append(f"undefined, registry convention: {_names(conventions)} (no derivative "
+                     "exists there; the value is the convention the registry declares)")
+    overflow = [(c.name, i) for c in checks for i in c.overflow]
+    if overflow:
+        notes.append(f"{_names(overflow)}: the exact value is beyond {run.dtype}'s range, "
+                     "so ±inf is its correct rounding")
+    gaps = [(c.name, i) for c in checks for i in c.not_compared]
+    if gaps:
+        notes.append(f"not checked by finite differences: {_names(gaps)} (see the fd notes)")
+    return notes
+
+
+def _names(pairs: list[tuple]) -> str:
+    shown = ", ".join(element_name(n, i) for n, i in pairs[:SHOWN])
+    return shown + (f" and {len(pairs) - SHOWN} more" if len(pairs) > SHOWN else "")
