@@ -10,6 +10,7 @@ import numpy as np
 
 from verifier.backends.base import Backend, Run
 from verifier.cases.model import Case, Input, Marker
+from verifier.contract import ReferenceValues
 from verifier.lang import ir
 from verifier.runner import Toolkit
 from verifier.verdict import Verdict
@@ -51,13 +52,20 @@ class FakeNumeric(Backend):
                    grads={"x": np.ones_like(x)})
 
 
-class FakeOracle(Backend):
-    name = "sympy"
-    exact = True
+class FakeOracle:
+    """A reference factory: `oracle(case, budget)` gives a Reference over `compute` below;
+    its time limit, its cache and its claims are the real Reference's."""
 
     def __init__(self, sleep=0.0, crash=None):
         self.calls = []
         self.sleep, self.crash = sleep, crash
+        self.claim_results: list = []
+
+    def __call__(self, case, budget):
+        from verifier.reference import Reference
+        reference = Reference(case, budget, oracle=self)
+        reference.claims = lambda: list(self.claim_results)
+        return reference
 
     def run(self, case, dtype, follow=None):
         self.calls.append((dtype, follow))
@@ -69,16 +77,21 @@ class FakeOracle(Backend):
                 pass
         x = case.inputs["x"].rounded_exact(dtype)
         total = sum(x.ravel(), Fraction(0))
-        return Run(self.name, dtype, value=np.float64(float(total)), exact_value=np.array(total),
-                   exact_grads={"x": np.array([Fraction(1)] * x.size, dtype=object)},
-                   grads={"x": np.ones(x.size)}, symbolic_grads={"x": 1}, exactness="exact")
+        return ReferenceValues(dtype, value=np.float64(float(total)), exact_value=np.array(total),
+                               exact_grads={"x": np.array([Fraction(1)] * x.size, dtype=object)},
+                               grads={"x": np.ones(x.size)}, symbolic_grads={"x": 1},
+                               exactness="exact")
 
 
-def fake_judge(case, runs, oracle, claims):
-    verdicts = [Verdict(case.name, case.file, "sympy", "exact",
-                        "fail" if any(c == "wrong" for c in claims) else "pass")]
+def fake_judge(case, runs, reference, claims, include_oracle=True):
+    verdicts = []
     for (backend, dtype), run in runs.items():
-        truth = oracle(dtype).value
+        ref = reference.at(dtype)
+        if ref.error_kind:
+            verdicts.append(Verdict(case.name, case.file, backend, dtype, "error",
+                                    message=ref.error_message))
+            continue
+        truth = ref.value
         err = abs(float(run.value) - float(truth))
         status = "pass" if err == 0 else "fail"
         if status == "fail" and case.xfail is not None and case.xfail.covers(backend, dtype):
@@ -87,13 +100,21 @@ def fake_judge(case, runs, oracle, claims):
                                 max_abs_err=err, max_rel_err=err / max(abs(float(truth)), 1e-300),
                                 message="" if err == 0 else f"value off by {err}",
                                 details={"value": {"max_abs_err": err}}))
+    if include_oracle:
+        claims = claims() if callable(claims) else claims
+        exact = reference.at("exact")
+        status = "error" if exact.error_kind else \
+            "fail" if any(c == "wrong" for c in claims) else "pass"
+        verdicts.append(Verdict(case.name, case.file, "sympy", "exact", status,
+                                message=exact.error_message))
     return verdicts
 
 
 def toolkit(*backends, claims=(), oracle=None) -> Toolkit:
     table = {b.name: b for b in backends}
-    table.setdefault("sympy", oracle or FakeOracle())
-    return Toolkit(lambda: table, lambda case, run: list(claims), fake_judge)
+    oracle = oracle or FakeOracle()
+    oracle.claim_results = list(claims)
+    return Toolkit(lambda: table, oracle, fake_judge)
 
 
 __all__ = ["FakeNumeric", "FakeOracle", "Marker", "make_case", "toolkit", "fake_judge"]

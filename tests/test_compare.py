@@ -16,6 +16,7 @@ from verifier.backends.torch_backend import TorchBackend
 from verifier.cases.model import Expect, Marker, Tolerance
 from verifier.compare.judge import judge_case
 from verifier.compare.tolerance import default_tolerance, tolerance_for
+from verifier.contract import ReferenceValues
 
 
 @dataclass
@@ -27,14 +28,13 @@ class Claim:
     message: str = ""
 
 
-def exact_run(dtype, value, grads, hvp=None, trace=()) -> Run:
-    """An oracle Run: exact object arrays plus their float64 roundings."""
+def exact_run(dtype, value, grads, hvp=None, trace=()) -> ReferenceValues:
+    """Reference values: exact object arrays plus their float64 roundings."""
     def both(v):
         e = exact(v)
         return e, np.vectorize(float, otypes=[float])(e)
     ev, fv = both(value)
-    run = Run(backend="sympy", dtype=dtype, exact_value=ev, value=fv, trace=trace,
-              exactness="exact")
+    run = ReferenceValues(dtype=dtype, exact_value=ev, value=fv, trace=trace, exactness="exact")
     for name, g in grads.items():
         run.exact_grads[name], run.grads[name] = both(g)
     for name, h in (hvp or {}).items():
@@ -217,7 +217,7 @@ def test_float32_million_element_reduction_passes_default_tolerance():
     case = replace(case, inputs={"x": big})
     x32 = x.astype(np.float32).astype(np.float64)
     value = np.array(np.sum(3 * (x32 + 2) ** 2, dtype=np.longdouble) / n, dtype=np.float64)
-    oracle_run = Run(backend="sympy", dtype="float32", value=value,
+    oracle_run = ReferenceValues(dtype="float32", value=value,
                      grads={"x": 6 * (x32 + 2) / n})
     run = Run(backend="torch", dtype="float32", value=np.float64(np.float32(value) * (1 + 2e-6)),
               grads={"x": (6 * (x32.astype(np.float32) + 2) / n).astype(np.float64)})
@@ -260,7 +260,7 @@ def test_an_oracle_that_cannot_compute_blames_nobody():
     case = notebook_mean_case()
 
     def failed_oracle(dtype, follow=None):
-        return Run(backend="sympy", dtype=dtype, error_kind="other",
+        return ReferenceValues(dtype=dtype, error_kind="other",
                    error_message="the oracle would expand 3600 symbols")
 
     verdicts = by_key(judge_case(case, real_runs(case), failed_oracle, []))

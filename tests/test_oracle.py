@@ -72,11 +72,12 @@ def test_float32_run_uses_the_rounded_seed():
 
 
 def test_rounding_that_changes_nothing_reuses_the_exact_run():
-    oracle = SympyOracle()
-    case = case_of(MEAN_SQUARE)
-    exact = oracle.run(case, "exact")
-    f32 = oracle.run(case, "float32")
+    from verifier.reference import Reference
+    reference = Reference(case_of(MEAN_SQUARE))
+    exact = reference.at("exact")
+    f32 = reference.at("float32")
     assert f32.dtype == "float32" and f32.exact_grads["x"] is exact.exact_grads["x"]
+    assert list(reference.computed) == [("exact", None)]
 
 
 @pytest.mark.parametrize("path", PATHS)

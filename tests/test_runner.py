@@ -98,11 +98,45 @@ def test_the_time_limit_stops_a_hanging_oracle_and_the_next_case_runs():
     slow = FakeOracle(sleep=5.0)
     kit = toolkit(FakeNumeric("engine"), oracle=slow)
     verdicts = run_case(make_case("hang"), timeout=0.2, toolkit=kit)
-    assert {v.status for v in verdicts} == {"error"}
-    assert "ran longer than the time limit of 0.2 s" in verdicts[0].message
-    assert "--timeout" in verdicts[0].message
+    oracle_row = verdicts[-1]
+    assert (oracle_row.backend, oracle_row.status) == ("sympy", "error")
+    assert "oracle timed out after" in oracle_row.message and "--timeout" in oracle_row.message
     slow.sleep = 0.0
     assert {v.status for v in run_case(make_case("next"), timeout=0.2, toolkit=kit)} == {"pass"}
+
+
+def real_judge_toolkit(*backends, oracle):
+    from verifier.compare.judge import judge_case
+    from verifier.runner import Toolkit
+    table = {b.name: b for b in backends}
+    return Toolkit(lambda: table, oracle, judge_case)
+
+
+def test_an_oracle_time_out_loses_no_numeric_result():
+    # The engine's value is off by one; torch is right: compared with each other they disagree,
+    # and every numeric row says that no exact verdict was reached.
+    kit = real_judge_toolkit(FakeNumeric("engine", offset=1.0), FakeNumeric("torch"),
+                             FakeNumeric("fd"), oracle=FakeOracle(sleep=5.0))
+    started = time.perf_counter()
+    verdicts = {(v.backend, v.dtype): v for v in run_case(make_case("slow"), timeout=0.3,
+                                                            toolkit=kit)}
+    assert time.perf_counter() - started < 4.0
+    oracle_row = verdicts[("sympy", "exact")]
+    assert oracle_row.status == "error" and "oracle timed out after" in oracle_row.message
+    for key in [("engine", "float64"), ("torch", "float64"), ("fd", "float32")]:
+        assert "no exact verdict" in verdicts[key].message, verdicts[key].message
+    assert verdicts[("engine", "float64")].status == "fail"
+    assert "disagrees with torch float64" in verdicts[("engine", "float64")].message
+    torch64 = verdicts[("torch", "float64")]
+    assert "agrees with" in torch64.message and "fd float64" in torch64.message
+
+
+def test_the_case_timeout_key_overrides_the_run_timeout():
+    from dataclasses import replace
+    kit = real_judge_toolkit(FakeNumeric("engine"), oracle=FakeOracle(sleep=1.0))
+    case = replace(make_case("own_limit"), timeout=0.1)
+    verdicts = run_case(case, timeout=60, toolkit=kit)
+    assert "time limit 0.1 s" in verdicts[-1].message
 
 
 def test_time_limit_restores_the_previous_alarm_handler():

@@ -1,7 +1,9 @@
-"""Every backend, in the contract's order: engine, torch, torch-cuda, sympy, fd.
+"""Every numeric backend, in the contract's order: engine, torch, torch-cuda, fd.
 
-Constructing a backend imports neither torch nor SymPy: the oracle's module is
-imported only when `all_backends()` is called, torch only when a case runs.
+The exact oracle is not a backend: its row ('sympy', dtype 'exact') comes from
+the case's Reference (verifier/reference.py) and sits before fd in every report
+(`ORDER`).  Constructing a backend imports neither torch nor SymPy; torch is
+imported only when a case runs.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ def all_backends() -> dict[str, Backend]:
     from verifier.backends.engine_backend import EngineBackend
     from verifier.backends.fd import FiniteDifferences
     from verifier.backends.torch_backend import TorchBackend, TorchCudaBackend
-    from verifier.oracle.backend import SympyOracle
 
     backends: list[Backend] = [EngineBackend(), TorchBackend(), TorchCudaBackend(),
-                               SympyOracle(), FiniteDifferences()]
+                               FiniteDifferences()]
     return {b.name: b for b in backends}

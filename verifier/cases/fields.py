@@ -17,7 +17,7 @@ from verifier.cases.yaml_lines import LineList, LineMap
 
 TOP_KEYS = ("cases",)
 CASE_KEYS = ("name", "description", "tags", "inputs", "expr", "program", "output", "seed", "backward",
-             "order", "expect", "xfail", "skip", "dtypes", "backends", "tolerance")
+             "order", "expect", "xfail", "skip", "dtypes", "backends", "tolerance", "timeout")
 INPUT_KEYS = ("value", "fill", "shape", "random", "requires_grad")
 SEED_KEYS = ("value", "fill", "shape", "random")
 RANDOM_KEYS = ("dist", "seed", "low", "high", "mean", "std")
@@ -109,6 +109,21 @@ def number(value, field: str, line: int, problems: Problems, nonnegative: bool =
         problems.add(line, field, f"expected a number >= 0, found {n}")
         return None
     return n
+
+
+MAX_TIMEOUT = 3600  # seconds: a case's own time limit
+
+
+def timeout(value, field: str, line: int, problems: Problems) -> float | None:
+    """A case's time limit in seconds: a number > 0 and at most MAX_TIMEOUT."""
+    n = number(value, field, line, problems)
+    if n is None:
+        return None
+    if not 0 < n <= MAX_TIMEOUT:
+        problems.add(line, field, f"expected a number of seconds > 0 and at most {MAX_TIMEOUT}, "
+                                  f"found {n}")
+        return None
+    return float(n)
 
 
 def choices(value, allowed, field: str, line: int, problems: Problems) -> tuple[str, ...] | None:

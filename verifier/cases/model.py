@@ -117,6 +117,9 @@ class Case:
     dtypes: tuple[str, ...] = ("float64", "float32")
     backends: tuple[str, ...] = ()  # empty: every available backend
     tolerance: dict[str, Tolerance] = field(default_factory=dict)
+    # seconds for the numeric backends together, and as much again for the exact oracle;
+    # None: the run's --timeout
+    timeout: float | None = None
 
     @property
     def grad_inputs(self) -> list[str]:

@@ -8,7 +8,6 @@ everything else is valid.
 
 from __future__ import annotations
 
-from verifier.backends.base import ERROR_KINDS
 from verifier.cases import fields as f
 from verifier.cases.inputs import name_problem, read_input, read_seed
 from verifier.cases.model import Case, Claim, Expect, Input, Marker, Tolerance
@@ -16,6 +15,7 @@ from verifier.cases.numbers import DataError, exact_array, number_from_text
 from verifier.cases.problems import Problem, Problems
 from verifier.cases.shape_probe import output_shape
 from verifier.cases.yaml_lines import LineMap
+from verifier.contract import ERROR_KINDS
 from verifier.lang import ir
 from verifier.lang.parser import ParseError, parse_expression, parse_program
 
@@ -241,6 +241,8 @@ class _CaseReader:
             out.update(self._backward() or {"backward_repeat": None})
         if "tolerance" in raw:
             out["tolerance"] = self._tolerance()
+        if "timeout" in raw:
+            out["timeout"] = f.timeout(raw["timeout"], "timeout", raw.value_line("timeout"), p)
         for key, known in (("xfail", f.XFAIL_KEYS), ("skip", f.SKIP_KEYS)):
             if key in raw:
                 marker = self._marker(key, known)

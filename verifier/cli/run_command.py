@@ -27,7 +27,9 @@ def add_backend_options(parser) -> None:
     parser.add_argument("--dtype", action="append", choices=DTYPES,
                         help="run numeric backends only at this dtype (repeatable)")
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="time limit of one case in seconds (default 60; 0: none)")
+                        help="time limit of one case in seconds (default 60; 0: none): for the numeric "
+                             "backends, and as much again for the exact oracle; a case's "
+                             "timeout: key overrides it")
 
 
 def add_arguments(parser) -> None:

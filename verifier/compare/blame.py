@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from verifier.backends.base import Run
 from verifier.compare.errors import element_name
 from verifier.compare.tolerance import EPS
+from verifier.contract import ORACLE, Run
 from verifier.verdict import Verdict
 
 # Two backends "agree" on an element when they differ by at most this many
@@ -41,6 +41,9 @@ class Judged:
     verdict: Verdict
     run: Run
     checks: dict = field(default_factory=dict)  # quantity name -> QuantityCheck
+    # Why the row could not be judged against the reference (it timed out): the row is
+    # then compared with the other rows (crosscheck.py).
+    unjudged: str = ""
 
     @property
     def label(self) -> str:
@@ -65,7 +68,7 @@ def assign_blame(rows: list[Judged]) -> bool:
         quantity = failing[0]
         elements = _failing_elements(row, quantity)
         verdict = _weigh(row, rows, quantity, elements)
-        oracle_suspect |= verdict == "sympy"
+        oracle_suspect |= verdict == ORACLE
     return oracle_suspect
 
 
@@ -107,7 +110,7 @@ def _shared_failure(row: Judged, others: list[Judged], alike: list[Judged], quan
                       f"expression {reason} in {v.dtype}; it is unstable there, which is no "
                       f"single backend's bug and no oracle's{support}")
         return UNSTABLE
-    v.blame = "sympy"
+    v.blame = ORACLE
     suspect = "the oracle" if quantity == "value" else \
         "the oracle or a registry convention (a kink's derivative)"
     v.message += (f"; every {v.dtype} backend ({names}) agrees with the others on {where} "

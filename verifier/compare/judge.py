@@ -1,38 +1,48 @@
-"""`judge_case`: every run of one case against the exact oracle, as Verdicts.
+"""`judge_case`: every run of one case against the exact reference, as Verdicts.
 
-Numeric rows are compared with the oracle at the inputs they received
+Numeric rows are compared with the reference at the inputs they received
 (rounded to their dtype); a row whose branch or loop count differs from the
-oracle's is re-judged along its own path (diverged, not wrong).  The oracle's
-row carries the claims' result.  Markers (skip, xfail) are applied last.
+reference's is re-judged along its own path (diverged, not wrong).  Where
+the reference could not finish (time limit), the rows are compared with each
+other instead and say so.  The oracle's row carries the claims' result,
+judged last.  Markers (skip, xfail) are applied last.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
-from verifier.backends.base import LimitExceeded, Run
 from verifier.cases.model import Case
 from verifier.compare.blame import Judged, assign_blame
 from verifier.compare.conditioning import Conditioning
+from verifier.compare.crosscheck import compare_without_reference
 from verifier.compare.divergence import describe_divergence
 from verifier.compare.element_judge import edge_notes, judge_quantity
 from verifier.compare.errors import element_name
+from verifier.contract import EXACT, LimitExceeded, ReferenceValues, Run
+from verifier.contract import ORACLE as ORACLE_NAME
+from verifier.reference import as_reference
 from verifier.verdict import Verdict
 
-ORACLE = ("sympy", "exact")
-Oracle = Callable[[str, "tuple | None"], Run]
+ORACLE = (ORACLE_NAME, EXACT)
 
 
-def judge_case(case: Case, runs: dict[tuple[str, str], Run], oracle: Oracle, claims: list,
+def judge_case(case: Case, runs: dict[tuple[str, str], Run], oracle, claims,
                include_oracle: bool = True) -> list[Verdict]:
-    """One Verdict per numeric (backend, dtype) in `runs`, then the oracle's row."""
+    """One Verdict per numeric (backend, dtype) in `runs`, then the oracle's row.
+
+    `oracle`: the case's Reference (or a callable (dtype, trace) -> values);
+    `claims`: the claims' results, or a callable giving them (called last).
+    """
+    oracle = as_reference(oracle)
     if case.skip is not None:
         keys = list(runs) + ([ORACLE] if include_oracle else [])
         return [_verdict(case, b, d, "skip", f"skipped: {case.skip.reason}") for b, d in keys]
     conditioning = Conditioning(case)
     rows = [_judge_numeric(case, backend, dtype, run, oracle, conditioning)
             for (backend, dtype), run in runs.items()]
+    compare_without_reference(case, rows)
     oracle_suspect = assign_blame(rows)
+    if callable(claims):
+        claims = claims()
     verdicts = [row.verdict for row in rows]
     if include_oracle:
         verdicts.append(_judge_oracle(case, oracle, claims, oracle_suspect))
@@ -46,7 +56,7 @@ def _verdict(case: Case, backend: str, dtype: str, status: str, message: str = "
 
 
 # --- numeric rows ---------------------------------------------------------------
-def _judge_numeric(case: Case, backend: str, dtype: str, run: Run, oracle: Oracle,
+def _judge_numeric(case: Case, backend: str, dtype: str, run: Run, oracle,
                    conditioning: Conditioning) -> Judged:
     row = Judged(_verdict(case, backend, dtype, "pass", seconds=run.seconds), run)
     v = row.verdict
@@ -76,10 +86,13 @@ def _judge_expected_error(expected: str, backend: str, dtype: str, run: Run, v: 
                      f"{run.error_kind}: {_first_line(run.error_message)}")
 
 
-def _judge_numbers(case: Case, run: Run, oracle: Oracle, row: Judged,
+def _judge_numbers(case: Case, run: Run, oracle, row: Judged,
                    conditioning: Conditioning) -> None:
     v = row.verdict
     ref = _oracle_run(oracle, run.dtype, None)
+    if ref.unfinished:
+        row.unjudged = ref.error_message  # compared with the other rows instead
+        return
     if ref.error_kind or ref.skipped:
         # No exact value, no evidence against anyone: the oracle's own row says why
         # (too large to expand, a value outside the reals, a time limit).
@@ -132,30 +145,33 @@ def _names(*dicts) -> list[str]:
     return list(seen)
 
 
-def _oracle_run(oracle: Oracle, dtype: str, follow) -> Run:
+def _oracle_run(oracle, dtype: str, follow) -> ReferenceValues:
     try:
-        return oracle(dtype, follow)
+        values = oracle.at(dtype, follow)
     except LimitExceeded:
         raise  # the case's time limit ends the whole case (the runner reports it)
     except Exception as exc:  # the oracle's failure is reported on the rows it judges
-        return Run(backend="sympy", dtype=dtype, error_kind="other",
-                   error_message=f"{type(exc).__name__}: {exc}")
+        return ReferenceValues(dtype=dtype, error_kind="other",
+                               error_message=f"{type(exc).__name__}: {exc}")
+    if not hasattr(values, "unfinished"):  # a plain Run from a test's fixed reference
+        values.unfinished = False
+    return values
 
 
-def _oracle_problem(ref: Run) -> str:
+def _oracle_problem(ref) -> str:
     return ref.skipped or f"{ref.error_kind}: {ref.error_message}"
 
 
 # --- the oracle's row: the claims -------------------------------------------------
-def _judge_oracle(case: Case, oracle: Oracle, claims: list, oracle_suspect: bool) -> Verdict:
-    ref = _oracle_run(oracle, "exact", None)
+def _judge_oracle(case: Case, oracle, claims: list, oracle_suspect: bool) -> Verdict:
+    ref = _oracle_run(oracle, EXACT, None)
     v = _verdict(case, *ORACLE, "pass", seconds=ref.seconds)
     expected = case.expect.error
     if expected and expected != "shape":
         v.status = "skip"
         v.message = f"the exact oracle runs no autograd; {expected} is checked on the autograd backends"
     elif expected:
-        _judge_expected_error(expected, "sympy", "exact", ref, v)
+        _judge_expected_error(expected, *ORACLE, ref, v)
     elif ref.skipped:
         v.status, v.message = "skip", ref.skipped
     elif ref.error_kind:
@@ -163,13 +179,13 @@ def _judge_oracle(case: Case, oracle: Oracle, claims: list, oracle_suspect: bool
     else:
         _judge_claims(claims, v, ref)
     if oracle_suspect:
-        v.blame = "sympy"
+        v.blame = ORACLE_NAME
         v.message = "; ".join(filter(None, [v.message, "the numeric backends agree with each "
                                             "other but not with the oracle's derivative"]))
     return v
 
 
-def _judge_claims(claims: list, v: Verdict, ref: Run) -> None:
+def _judge_claims(claims: list, v: Verdict, ref) -> None:
     wrong = [c for c in claims if c.status == "fail"]
     broken = [c for c in claims if c.status == "error"]
     for c in claims:

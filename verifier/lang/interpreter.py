@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from verifier.backends.base import LimitExceeded
+from verifier.contract import LimitExceeded
 from verifier.lang import ir
 
 

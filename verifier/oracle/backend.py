@@ -1,4 +1,7 @@
-"""`SympyOracle`: the exact backend every other backend is judged against.
+"""`SympyOracle`: computes the exact reference values of a case at one dtype and path.
+
+Not a backend: `verifier.reference.Reference` asks it for values and the judge
+consults the Reference.
 
 It runs the case's program with SymPy, on the path the program took at the
 point (`exact`: the inputs as written; `float64`/`float32`: as those
@@ -18,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verifier.backends.base import Backend, CaseError, LimitExceeded, Run, TimeLimit
 from verifier.cases.model import Case
+from verifier.contract import CaseError, LimitExceeded, ReferenceValues, TimeLimit
 from verifier.lang.interpreter import Limits, PathMismatch
 from verifier.oracle.derivation import Derivation
 from verifier.oracle.elementwise import GenericDerivation
@@ -27,7 +30,7 @@ from verifier.oracle.evaluate import floats_of
 from verifier.oracle.expand import ELEMENT_LIMIT, ExpansionDerivation
 from verifier.oracle.generic import NotElementwise, Undecidable
 from verifier.oracle.longdouble import Unsupported
-from verifier.oracle.point import case_point, same_point
+from verifier.oracle.point import case_point
 
 GRAPH_ERRORS = ("nonscalar_output", "backward_twice", "inplace_saved", "inplace_leaf")
 NO_GRAPH = "the exact oracle has no autograd graph: expected errors are checked on the autograd backends"
@@ -37,34 +40,29 @@ DEFAULT_LIMITS = Limits()
 
 
 @dataclass
-class OracleRun(Run):
-    """A Run that keeps its derivation, so claims are checked in the same symbols."""
+class OracleRun(ReferenceValues):
+    """Reference values that keep their derivation, so claims are checked in the same symbols."""
     derivation: Derivation | None = None
     path: str = ""  # 'generic' or 'expand'
 
 
-class SympyOracle(Backend):
-    name = "sympy"
-    exact = True
+class SympyOracle:
+    """The symbolic oracle; one instance serves every case (it keeps no per-case state)."""
 
     def __init__(self, path: str = "auto", limits: Limits = DEFAULT_LIMITS) -> None:
         if path not in PATHS:
             raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
         self.path = path
         self.limits = limits
-        self._exact_runs: dict = {}  # id(case) -> (case, point, run)
 
     def run(self, case: Case, dtype: str, follow: tuple | None = None) -> OracleRun:
         start = time.perf_counter()
-        run = OracleRun(backend=self.name, dtype=dtype)
+        run = OracleRun(dtype=dtype)
         if case.expect.error in GRAPH_ERRORS:
             run.skipped = NO_GRAPH
             return run
         try:
             point = case_point(case, dtype)
-            cached = self._cached(case, dtype, point, follow)
-            if cached is not None:
-                return cached
             derivation = self._derive(case, point, follow)
             self._fill(run, derivation, point)
         except CaseError as exc:
@@ -73,28 +71,12 @@ class SympyOracle(Backend):
             raise
         except LimitExceeded as exc:
             run.error_kind, run.error_message = "other", f"limit exceeded: {exc}"
+            run.unfinished = True
         except (NameError, PathMismatch, ValueError, TypeError, ZeroDivisionError,
                 IndexError, KeyError, ArithmeticError) as exc:
             run.error_kind, run.error_message = "other", f"{type(exc).__name__}: {exc}"
         run.seconds = time.perf_counter() - start
-        if dtype == "exact" and follow is None and run.error_kind is None:
-            self._exact_runs[id(case)] = (case, point, run)
         return run
-
-    def _cached(self, case: Case, dtype: str, point: dict, follow) -> OracleRun | None:
-        """The exact run again, where rounding to `dtype` left every input unchanged."""
-        if dtype == "exact" or follow is not None:
-            return None
-        entry = self._exact_runs.get(id(case))
-        if entry is None or entry[0] is not case:
-            self.run(case, "exact")
-            entry = self._exact_runs.get(id(case))
-        if entry is None or not same_point(entry[1], point):
-            return None
-        exact_run = entry[2]
-        fields = {k: getattr(exact_run, k) for k in exact_run.__dataclass_fields__}
-        fields.update(dtype=dtype, seconds=0.0)
-        return OracleRun(**fields)
 
     def _derive(self, case: Case, point: dict, follow) -> Derivation:
         if self.path != "expand":
@@ -120,7 +102,7 @@ class SympyOracle(Backend):
         return derivation
 
     def _fill(self, run: OracleRun, d: Derivation, point: dict) -> None:
-        run.derivation, run.path = d, d.path
+        run.derivation, run.path, run.method = d, d.path, d.path
         run.inputs = {name: _floats(point[name]) for name in d.case.inputs}
         run.exact_value = d.value
         run.exact_grads = dict(d.grads)

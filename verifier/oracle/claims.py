@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError, LimitExceeded, Run, TimeLimit
 from verifier.cases.model import Case, Claim
+from verifier.contract import CaseError, LimitExceeded, ReferenceValues, TimeLimit
 from verifier.oracle.evaluate import DIGITS, as_sympy, rational, to_float
 from verifier.oracle.factored import distinct, uniform_array
 from verifier.oracle.generic import NotElementwise, Undecidable
@@ -39,10 +39,18 @@ class ClaimResult:
     message: str = ""
 
 
-def check_claims(case: Case, run: Run) -> list[ClaimResult]:
-    """Every claim of the case against the oracle's exact run (dtype 'exact')."""
-    claims = ([("value", case.expect.value)] if case.expect.value is not None else []) + \
+def claim_fields(case: Case) -> list[str]:
+    return [field for field, _ in _claims_of(case)]
+
+
+def _claims_of(case: Case) -> list:
+    return ([("value", case.expect.value)] if case.expect.value is not None else []) + \
         [(f"grad.{name}", claim) for name, claim in case.expect.grad.items()]
+
+
+def check_claims(case: Case, run: ReferenceValues) -> list[ClaimResult]:
+    """Every claim of the case against the oracle's exact run (dtype 'exact')."""
+    claims = _claims_of(case)
     if not claims:
         return []
     if run.skipped or run.error_kind:
@@ -52,7 +60,7 @@ def check_claims(case: Case, run: Run) -> list[ClaimResult]:
     return [_check(case, run, field, claim) for field, claim in claims]
 
 
-def _check(case: Case, run: Run, field: str, claim: Claim) -> ClaimResult:
+def _check(case: Case, run: ReferenceValues, field: str, claim: Claim) -> ClaimResult:
     exact = run.exact_value if field == "value" else run.exact_grads.get(field[len("grad."):])
     if exact is None:
         return ClaimResult(field, "error", message=f"{field}: the oracle has no such quantity "
@@ -83,7 +91,7 @@ def _literal(field: str, claim: Claim, exact: np.ndarray) -> ClaimResult:
     return _compare(field, claim, claimed, exact, proven=False)
 
 
-def _closed_form(run: Run, field: str, claim: Claim, exact: np.ndarray) -> ClaimResult:
+def _closed_form(run: ReferenceValues, field: str, claim: Claim, exact: np.ndarray) -> ClaimResult:
     derivation = getattr(run, "derivation", None)
     if derivation is None:
         return ClaimResult(field, "error", message=f"{field}: the run carries no derivation; "

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError
 from verifier.cases.model import Case
+from verifier.contract import CaseError
 from verifier.lang.interpreter import Limits
 
 DEFAULT_LIMITS = Limits()

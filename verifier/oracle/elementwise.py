@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError, hvp_direction
 from verifier.cases.model import Case
+from verifier.contract import CaseError, hvp_direction
 from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
 from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, is_zero

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError
+from verifier.contract import CaseError
 
 DIGITS = 30  # significant digits of a value that is not a rational
 DECIDE_DIGITS = 50  # digits used to decide a comparison that is not exact

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError
+from verifier.contract import CaseError
 from verifier.oracle import longdouble
 from verifier.oracle.evaluate import as_sympy, decide
 from verifier.oracle.namespace import RELATION_OPS, RELATIONS, SympyNamespace

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import CaseError
+from verifier.contract import CaseError
 from verifier.lang.interpreter import Namespace
 from verifier.ops import registry
 from verifier.oracle.evaluate import at_point, decide, rational

@@ -13,7 +13,7 @@ import random
 import numpy as np
 import sympy as sp
 
-from verifier.backends.base import TimeLimit
+from verifier.contract import TimeLimit
 from verifier.ops.dims import axes
 
 # name -> (inner(x), outer(σ, n)); torch's meanings, real inputs.

@@ -81,14 +81,18 @@ def _quantities(outcome) -> list[str]:
     names = ["value"]
     for run in list(outcome.runs.values()) + list(outcome.oracle_runs.values()):
         names += [f"grad.{n}" for n in run.grads] + [f"hvp.{n}" for n in run.hvp]
-        names += [f"grad.{n}" for n in run.exact_grads] + [f"hvp.{n}" for n in run.exact_hvp]
+    for ref in outcome.oracle_runs.values():
+        names += [f"grad.{n}" for n in ref.exact_grads] + [f"hvp.{n}" for n in ref.exact_hvp]
     return list(dict.fromkeys(names))
 
 
 def _numbers_of(run, quantity: str, exact: bool):
     kind, _, name = quantity.partition(".")
+    if not exact:
+        return run.value if kind == "value" else getattr(run, kind + "s" if kind == "grad"
+                                                        else kind).get(name)
     if kind == "value":
-        return run.exact_value if exact and run.exact_value is not None else run.value
+        return run.exact_value if run.exact_value is not None else run.value
     table = {"grad": (run.exact_grads, run.grads), "hvp": (run.exact_hvp, run.hvp)}[kind]
     exact_table, numeric = table
     return exact_table.get(name) if exact and name in exact_table else numeric.get(name)

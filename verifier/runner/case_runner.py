@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable
 
 from verifier.backends.base import Backend, Run
 from verifier.cases.model import Case
+from verifier.contract import EXACT, ORACLE, ReferenceValues
 from verifier.runner.timeout import DEFAULT_TIMEOUT, CaseTimeout, time_limit
 from verifier.verdict import Verdict
-
-EXACT = "exact"  # the oracle's dtype
 
 
 @dataclass(frozen=True)
 class Toolkit:
     """The pieces the runner assembles; tests swap in small fakes."""
-    backends: Callable[[], dict[str, Backend]]
-    check_claims: Callable  # (case, exact_run) -> list[ClaimResult]
-    judge_case: Callable  # (case, runs, oracle, claims) -> list[Verdict]
+    backends: Callable[[], dict[str, Backend]]  # the numeric backends, by name
+    reference: Callable  # (case, budget seconds) -> a Reference (`at`, `claims`)
+    judge_case: Callable  # (case, runs, reference, claims) -> list[Verdict]
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,10 +35,14 @@ def _all_backends() -> dict[str, Backend]:
     return all_backends()
 
 
+def _real_reference(case: Case, budget: float | None):
+    from verifier.reference import Reference
+    return Reference(case, budget)
+
+
 def real_toolkit() -> Toolkit:
     from verifier.compare.judge import judge_case
-    from verifier.oracle.claims import check_claims
-    return Toolkit(_all_backends, check_claims, judge_case)
+    return Toolkit(_all_backends, _real_reference, judge_case)
 
 
 @dataclass
@@ -48,7 +51,8 @@ class CaseOutcome:
     case: Case
     verdicts: list[Verdict]
     runs: dict[tuple[str, str], Run] = field(default_factory=dict)  # (backend, dtype) -> Run
-    oracle_runs: dict[tuple[str, tuple | None], Run] = field(default_factory=dict)  # (dtype, follow)
+    # (dtype, followed trace or None) -> the reference's values there
+    oracle_runs: dict[tuple[str, tuple | None], ReferenceValues] = field(default_factory=dict)
     claims: list = field(default_factory=list)
     seconds: float = 0.0
 
@@ -75,15 +79,24 @@ def run_cases(cases: list[Case], backends: list[str] | None = None, dtypes: list
     return verdicts
 
 
+def row_sources(table: dict[str, Backend]) -> list[str]:
+    """The names that produce rows, in the contract's order: the numeric backends with the
+    exact reference ('sympy') before fd (or last)."""
+    names = [n for n in table if n != ORACLE]
+    at = names.index("fd") if "fd" in names else len(names)
+    return names[:at] + [ORACLE] + names[at:]
+
+
 def select_backends(table: dict[str, Backend], requested: list[str] | None) -> list[str]:
-    """The requested backend names in the table's order; an unknown name is a ValueError."""
+    """The requested row sources in the contract's order; an unknown name is a ValueError."""
+    names = row_sources(table)
     if requested is None:
-        return list(table)
-    unknown = [n for n in requested if n not in table]
+        return names
+    unknown = [n for n in requested if n not in names]
     if unknown:
         raise ValueError(f"unknown backend {', '.join(map(repr, unknown))}; "
-                         f"expected one of: {', '.join(table)}")
-    return [n for n in table if n in requested]
+                         f"expected one of: {', '.join(names)}")
+    return [n for n in names if n in requested]
 
 
 def planned_rows(case: Case, table: dict[str, Backend], backends: list[str] | None,
@@ -94,17 +107,26 @@ def planned_rows(case: Case, table: dict[str, Backend], backends: list[str] | No
     if case.backends:
         names = [n for n in names if n in case.backends]
     case_dtypes = [d for d in case.dtypes if dtypes is None or d in dtypes]
-    return [(n, d) for n in names for d in ([EXACT] if table[n].exact else case_dtypes)]
+    return [(n, d) for n in names for d in ([EXACT] if n == ORACLE else case_dtypes)]
+
+
+def case_timeout(case: Case, timeout: float | None) -> float | None:
+    """The case's own `timeout:` where it has one, else the run's (--timeout)."""
+    own = getattr(case, "timeout", None)
+    return own if own is not None else timeout
 
 
 def run_case_detailed(case: Case, backends: list[str] | None = None, dtypes: list[str] | None = None,
                       timeout: float | None = DEFAULT_TIMEOUT,
                       toolkit: Toolkit | None = None) -> CaseOutcome:
+    """Run the numeric backends (within the time limit), then judge them against the
+    case's Reference, which has a time limit of its own: an oracle that cannot finish
+    costs the exact verdict, never the numeric results."""
     started = time.perf_counter()
     toolkit = toolkit or real_toolkit()
     table = toolkit.backends()
     rows = planned_rows(case, table, backends, dtypes)
-    names = list(dict.fromkeys(n for n, _ in rows))
+    names = list(dict.fromkeys(n for n, _ in rows if n != ORACLE))
     outcome = CaseOutcome(case, [])
 
     if case.skip is not None:
@@ -119,49 +141,36 @@ def run_case_detailed(case: Case, backends: list[str] | None = None, dtypes: lis
         outcome.verdicts = skipped
         return _finish(outcome, started)
 
-    stage = "preparing the case"
+    limit = case_timeout(case, timeout)
+    crashed: dict[tuple[str, str], str] = {}
     try:
-        with time_limit(timeout, f"case {case.name}"):
-            oracle = _oracle_of(table)
-            oracle_cache = outcome.oracle_runs
-
-            def run_oracle(dtype: str, follow: tuple | None = None) -> Run:
-                # Inputs that the rounding leaves unchanged need no second oracle run.
-                effective = EXACT if dtype == EXACT or _rounding_is_exact(case, dtype) else dtype
-                key = (effective, follow)
-                if key not in oracle_cache:
-                    oracle_cache[key] = _call_stage(
-                        f"the oracle ({oracle.name}) at {effective}"
-                        + (" following another backend's path" if follow is not None else ""),
-                        lambda: oracle.run(case, effective, follow=follow))
-                run = oracle_cache[key]
-                return run if run.dtype == dtype else replace(run, dtype=dtype)
-
-            crashed: dict[tuple[str, str], str] = {}
+        with time_limit(limit, f"case {case.name}"):
             for name, dtype in live_rows:
-                if table[name].exact:
+                if name == ORACLE:
                     continue
-                stage = f"backend {name} at {dtype}"
                 try:
                     outcome.runs[(name, dtype)] = table[name].run(case, dtype)
                 except CaseTimeout:
                     raise
                 except Exception as exc:  # one backend's crash does not hide the others' results
-                    crashed[(name, dtype)] = f"{stage} raised {_describe(exc)}"
+                    crashed[(name, dtype)] = f"backend {name} at {dtype} raised {_describe(exc)}"
+    except CaseTimeout as exc:
+        outcome.verdicts = skipped + [_error(case, n, d, str(exc)) for n, d in live_rows]
+        return _finish(outcome, started, rows)
 
-            stage = "checking the claims"
-            oracle_selected = any(table[n].exact for n, _ in live_rows)
-            if oracle_selected:
-                outcome.claims = list(toolkit.check_claims(case, run_oracle(EXACT)))
-            stage = "judging the results"
-            judged = toolkit.judge_case(case, dict(outcome.runs), run_oracle, outcome.claims)
+    reference = toolkit.reference(case, limit)
+    oracle_selected = any(n == ORACLE for n, _ in live_rows)
+    try:
+        judged = toolkit.judge_case(case, dict(outcome.runs), reference,
+                                    reference.claims if oracle_selected else [],
+                                    include_oracle=oracle_selected)
     except Exception as exc:  # the case's own failure, never the suite's
-        if isinstance(exc, (CaseTimeout, _StageError)):
-            message = str(exc)
-        else:
-            message = f"{stage}: {_describe(exc)}"
+        message = f"judging the results: {_describe(exc)}"
         outcome.verdicts = skipped + [_error(case, n, d, message) for n, d in live_rows]
         return _finish(outcome, started, rows)
+    outcome.oracle_runs = dict(getattr(reference, "computed", {}))
+    if oracle_selected:
+        outcome.claims = list(reference.claims())
 
     wanted = set(live_rows)
     by_key = {(v.backend, v.dtype): v for v in judged if (v.backend, v.dtype) in wanted}
@@ -169,46 +178,6 @@ def run_case_detailed(case: Case, backends: list[str] | None = None, dtypes: lis
         by_key[key] = _error(case, key[0], key[1], message)
     outcome.verdicts = skipped + list(by_key.values())
     return _finish(outcome, started, rows)
-
-
-class _StageError(Exception):
-    """An exception annotated with the stage it happened in."""
-
-
-def _call_stage(stage: str, fn):
-    try:
-        return fn()
-    except CaseTimeout:
-        raise
-    except Exception as exc:
-        raise _StageError(f"{stage} raised {_describe(exc)}") from exc
-
-
-def _oracle_of(table: dict[str, Backend]) -> Backend:
-    for backend in table.values():
-        if backend.exact:
-            return backend
-    raise RuntimeError("no exact oracle among the backends; expected one with exact = True")
-
-
-def _rounding_is_exact(case: Case, dtype: str) -> bool:
-    """Every input (and the seed) is exactly representable in `dtype`."""
-    inputs = list(case.inputs.values()) + ([case.seed] if case.seed is not None else [])
-    for inp in inputs:
-        if inp.kind == "random" and dtype == "float64":
-            continue  # drawn as float64: exact by construction
-        if inp.kind == "random":
-            as64 = inp.rounded("float64")
-            if not (as64.astype(dtype) == as64).all():
-                return False
-            continue
-        # `fill` repeats one value; literals are small: compare exactly.
-        values = inp.exact.flat[:1] if inp.kind == "fill" else inp.exact.ravel()
-        sample = replace(inp, exact=values.reshape(-1)) if values.size else None
-        if sample is not None and not all(a == b for a, b in
-                                          zip(sample.rounded_exact(dtype).ravel(), values)):
-            return False
-    return True
 
 
 def _describe(exc: BaseException) -> str:

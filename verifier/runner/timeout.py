@@ -11,7 +11,7 @@ import contextlib
 import signal
 import threading
 
-from verifier.backends.base import TimeLimit
+from verifier.contract import TimeLimit
 
 DEFAULT_TIMEOUT = 60.0
 REPEAT_SECONDS = 1.0
