@@ -16,6 +16,8 @@ forward.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from verifier.backends.base import LimitExceeded
@@ -64,7 +66,10 @@ class PreciseForward:
             else:
                 env[name] = base.copy()
         try:
-            out, _, trace = Interpreter(SympyNamespace(), self.limits).run(self.case.program, env)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                # SymPy's evalf probes magnitudes (log of 1e391) through numpy floats.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out, _, trace = Interpreter(SympyNamespace(), self.limits).run(self.case.program, env)
         except LimitExceeded:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure here is a domain problem
@@ -86,8 +91,10 @@ class PreciseForward:
 
     def value(self) -> np.ndarray:
         from verifier.oracle.namespace import SympyNamespace
-        out, _, _ = Interpreter(SympyNamespace(), self.limits).run(
-            self.case.program, {n: b.copy() for n, b in self.base.items()})
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out, _, _ = Interpreter(SympyNamespace(), self.limits).run(
+                self.case.program, {n: b.copy() for n, b in self.base.items()})
         values = np.asarray(out, dtype=object)
         result = np.empty(values.shape, dtype=np.float64)
         for index in np.ndindex(values.shape):

@@ -181,3 +181,24 @@ def from_floats(values: np.ndarray) -> np.ndarray:
     if values.size:
         out.reshape(-1)[:] = [_from_float(v) for v in values.reshape(-1).tolist()]
     return out
+
+
+def literal_text(value) -> str:
+    """A number or nested list as the case file would write it: `[0, 1/3, 2.5]`, not
+    `[Fraction(0, 1), ...]` (claim messages quote it)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(literal_text(v) for v in value) + "]"
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        d = value.denominator
+        for p in (2, 5):
+            while d % p == 0:
+                d //= p
+        if d != 1:
+            return str(value)  # 1/3: no finite decimal
+        import decimal
+        with decimal.localcontext() as ctx:
+            ctx.prec = 60
+            return format((decimal.Decimal(value.numerator) / value.denominator).normalize(), "f")
+    return str(value)

@@ -37,7 +37,9 @@ class NumpyForward(Namespace):
         op = get(func)
         tensors, params = op.bind(tuple(args), dict(kwargs))
         if op.variadic:
-            tensors = ([_array(t) for t in tensors[0]],) + tuple(_array(t) for t in tensors[1:])
+            # The registry's variadic forwards take the list unpacked: forward(*arrays, dim=...);
+            # passing the list as one array stacked it once more ([2] became [1, 2]).
+            tensors = tuple(_array(t) for t in tensors[0]) + tuple(_array(t) for t in tensors[1:])
         else:
             tensors = tuple(_array(t) for t in tensors)
         return op.forward(*tensors, **params)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from verifier.cases import fields as f
 from verifier.cases.inputs import name_problem, read_input, read_seed
 from verifier.cases.model import Case, Claim, Expect, Input, Marker, Tolerance
-from verifier.cases.numbers import DataError, exact_array, number_from_text
+from verifier.cases.numbers import DataError, exact_array, literal_text, number_from_text
 from verifier.cases.problems import Problem, Problems
 from verifier.cases.shape_probe import output_shape
 from verifier.cases.yaml_lines import LineMap
@@ -145,7 +145,7 @@ class _CaseReader:
                 self._parse_error(exc, field, line, value)
                 return None
         try:
-            return Claim(literal=exact_array(value, field), text=str(value), line=line)
+            return Claim(literal=exact_array(value, field), text=literal_text(value), line=line)
         except DataError as exc:
             self.p.add(exc.line or line, "", exc.message)
             return None

@@ -121,8 +121,21 @@ def edge_notes(checks: list[QuantityCheck], run: Run) -> list[str]:
                      "so ±inf is its correct rounding")
     gaps = [(c.name, i) for c in checks for i in c.not_compared]
     if gaps:
-        notes.append(f"not checked by finite differences: {_names(gaps)} (see the fd notes)")
+        reasons = [f"{element_name(n, i)}: {_fd_reason(run, element_name(n, i))}"
+                   for n, i in gaps[:SHOWN]]
+        more = f" and {len(gaps) - SHOWN} more" if len(gaps) > SHOWN else ""
+        notes.append(f"not checked by finite differences: {', '.join(reasons)}{more}")
     return notes
+
+
+def _fd_reason(run: Run, label: str) -> str:
+    """The short reason fd gave in its notes for not checking an element."""
+    prefix = f"fd {label}: not checked: "
+    for note in run.notes:
+        if note.startswith(prefix):
+            reason = note[len(prefix):]
+            return reason.split(" (")[0].split(":")[0]
+    return "see the fd notes"
 
 
 def _names(pairs: list[tuple]) -> str:
