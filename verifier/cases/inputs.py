@@ -13,7 +13,7 @@ import numpy as np
 
 from verifier.cases import fields as f
 from verifier.cases.model import Input
-from verifier.cases.numbers import DataError, check_size, exact_array, filled, from_floats
+from verifier.cases.numbers import DataError, check_size, exact_array, filled, from_floats, number_or_ieee
 from verifier.cases.problems import Problems
 from verifier.cases.yaml_lines import LineList, LineMap
 from verifier.lang.statements import RESERVED_TARGETS
@@ -86,12 +86,20 @@ def _values(spec: LineMap, field: str, problems: Problems) -> tuple[np.ndarray, 
         return None
     shape = read_shape(spec["shape"], f"{field}.shape", spec.value_line("shape"), problems)
     if kind == "fill":
-        value = f.number(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
+        value = _fill_value(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
         if value is None or shape is None:
             return None
         return filled(shape, value), kind
     values = _random(spec["random"], shape, f"{field}.random", spec.value_line("random"), problems)
     return None if values is None else (values, kind)
+
+
+def _fill_value(value, field: str, line: int, problems: Problems):
+    try:
+        return number_or_ieee(value)
+    except DataError as exc:
+        problems.add(line, field, exc.message)
+        return None
 
 
 def _literal(value, field: str, line: int, problems: Problems) -> tuple[np.ndarray, str] | None:

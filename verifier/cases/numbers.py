@@ -88,6 +88,20 @@ def exact_number(value, what: str = "a number") -> Fraction:
     raise DataError(f"expected {what}, found {describe(value)}")
 
 
+IEEE_TEXT = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
+             "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}
+
+
+def number_or_ieee(value, what: str = "a number"):
+    """A Fraction, or for the IEEE special values (YAML `.inf`, `-.inf`, `.nan`, or the text
+    `inf`, `-inf`, `nan`) a float: they are exactly what every dtype can hold."""
+    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+        return value
+    if isinstance(value, str) and value.strip().lower() in IEEE_TEXT:
+        return IEEE_TEXT[value.strip().lower()]
+    return exact_number(value, what)
+
+
 def exact_array(value, what: str = "value") -> np.ndarray:
     """A number or nested list as an object ndarray of Fraction; ragged lists are refused.
 
@@ -121,7 +135,7 @@ def _walk(value, shape: list[int], depth: int, path: str, flat: list) -> None:
             raise DataError(f"{path} is a list where a number was expected (ragged lists are not "
                             "tensors: every row needs the same shape)", getattr(value, "line", 0))
         try:
-            flat.append(exact_number(value))
+            flat.append(number_or_ieee(value))
         except DataError as exc:
             raise DataError(f"{path}: {exc.message}") from None
         return
@@ -146,7 +160,7 @@ def check_size(shape, what: str) -> None:
         raise DataError(f"{what}: shape {list(shape)} has {n} elements, beyond the limit of {MAX_ELEMENTS}")
 
 
-def filled(shape: tuple[int, ...], value: Fraction) -> np.ndarray:
+def filled(shape: tuple[int, ...], value) -> np.ndarray:
     out = np.empty(shape, dtype=object)
     out.fill(value)
     return out

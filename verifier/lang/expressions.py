@@ -22,7 +22,7 @@ MAX_EXPONENT = 10_000  # |n| in `a ** n` when n is a literal
 MAX_POWER_DIGITS = 10_000  # decimal digits of a literal `a ** n` computed exactly
 MAX_DECIMAL_EXPONENT = 1_000  # |k| in `1e<k>`
 
-CONSTANTS = ("pi", "e")
+CONSTANTS = ("pi", "e", "inf", "nan")  # inf and nan: IEEE values, as math.inf, math.nan
 BOOL_NAMES = {"true": True, "false": False}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
