@@ -31,6 +31,22 @@ class ForwardFailed(Exception):
     """The forward failed or left the real numbers at these inputs (a domain edge)."""
 
 
+def _precise_namespace():
+    """SymPy's namespace with comparisons of numbers decided at once: an unevaluated
+    `Float <= 1` inside a Piecewise makes SymPy divide by zero canonicalizing it."""
+    from verifier.oracle.namespace import RELATIONS, SympyNamespace
+
+    class PreciseNamespace(SympyNamespace):
+        def compare(self, op: str, a, b):
+            relation = RELATIONS[op]
+            decide = np.frompyfunc(lambda u, v: relation(u, v), 2, 1)
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                return np.asarray(decide(self._array(a), self._array(b)), dtype=object)
+            return relation(a, b)
+
+    return PreciseNamespace()
+
+
 class PreciseForward:
     independent = True
     eps = 10.0 ** -(DIGITS - 2)  # relative rounding of one evaluation
@@ -56,20 +72,21 @@ class PreciseForward:
 
     def __call__(self, shifts: dict) -> tuple[object, tuple]:
         """(f at 50 digits, trace) at base + shifts {name: array}."""
-        from verifier.oracle.namespace import SympyNamespace
         env = {}
         for name, base in self.base.items():
             if name in shifts:
-                delta = shifts[name]
-                env[name] = base + np.vectorize(lambda d: self.sp.Float(float(d), DIGITS),
-                                                otypes=[object])(delta)
+                delta = np.asarray(shifts[name])
+                if delta.dtype != object:  # float64 steps: exact as 50-digit floats
+                    delta = np.vectorize(self.number, otypes=[object])(delta)
+                env[name] = base + delta
             else:
                 env[name] = base.copy()
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 # SymPy's evalf probes magnitudes (log of 1e391) through numpy floats.
                 warnings.simplefilter("ignore", RuntimeWarning)
-                out, _, trace = Interpreter(SympyNamespace(), self.limits).run(self.case.program, env)
+                out, _, trace = Interpreter(_precise_namespace(), self.limits).run(
+                    self.case.program, env)
         except LimitExceeded:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure here is a domain problem
@@ -90,10 +107,9 @@ class PreciseForward:
         return total, tuple(trace)
 
     def value(self) -> np.ndarray:
-        from verifier.oracle.namespace import SympyNamespace
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            out, _, _ = Interpreter(SympyNamespace(), self.limits).run(
+            out, _, _ = Interpreter(_precise_namespace(), self.limits).run(
                 self.case.program, {n: b.copy() for n, b in self.base.items()})
         values = np.asarray(out, dtype=object)
         result = np.empty(values.shape, dtype=np.float64)

@@ -38,10 +38,11 @@ def judge_quantity(case: Case, run: Run, ref: Run, quantity: str, got, exact_flo
         return _ruled("case tolerance", check_quantity(
             quantity, got, exact_float, exact_objects, run.dtype, override, estimate,
             allowed=allowed, **marks))
+    resolution = bounds.oracle_resolution(ref.exactness, _scale(ref, exact_float))
     if run.backend == "fd":
         return _ruled("fd estimate", check_quantity(
             quantity, got, exact_float, exact_objects, run.dtype, Tolerance(FD_RTOL, 0.0),
-            estimate, allowed=bounds.fd_bound(exact_float, estimate), **marks))
+            estimate, allowed=bounds.fd_bound(exact_float, estimate) + resolution, **marks))
     given = reference_field(ref, "error_bound", quantity)
     if given is not None:
         allowed = np.asarray(given, dtype=np.float64) + bounds.half_ulp(exact_float, run.dtype)
@@ -50,7 +51,6 @@ def judge_quantity(case: Case, run: Run, ref: Run, quantity: str, got, exact_flo
             allowed=allowed, **marks))
     rate = bounds.relative_rate(case, run.dtype, quantity, tuple(run.trace))
     tol = Tolerance(rate, 0.0)
-    resolution = bounds.oracle_resolution(ref.exactness, _scale(ref, exact_float))
     check = check_quantity(quantity, got, exact_float, exact_objects, run.dtype, tol, estimate,
                            allowed=bounds.fallback_bound(exact_float, run.dtype, rate) + resolution,
                            **marks)
