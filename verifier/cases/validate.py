@@ -269,12 +269,15 @@ class _CaseReader:
 
     def _tolerance(self) -> dict | None:
         spec = f.mapping(self.raw["tolerance"], "tolerance", self.raw.value_line("tolerance"), self.p,
-                         "a mapping such as {float32: {rtol: 1e-5, atol: 1e-6}}")
+                         "a mapping such as {float32: {rtol: 1e-5, atol: 1e-6}} (keys: "
+                         "float64, float32, fd)")
         if spec is None:
             return None
-        f.check_keys(spec, f.DTYPES, "tolerance", self.p)
+        # `fd`: finite differences' own tolerance, replacing their error estimate's rule
+        keys = f.DTYPES + ("fd",)
+        f.check_keys(spec, keys, "tolerance", self.p)
         out = {}
-        for dtype in f.DTYPES:
+        for dtype in keys:
             if dtype not in spec:
                 continue
             field = f"tolerance.{dtype}"
