@@ -12,9 +12,12 @@ from verifier.backends.numeric import scalar_variables, to_float64
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Limits
 
-PRECISE_BUDGET = 3.0  # seconds the precise forward may take for all of one case's differences
+# Element-operations the precise forward may evaluate for one case's differences (about
+# 100 µs each at 50 digits: a few seconds at most).
+PRECISE_BUDGET = 6_000
 NONCONVERGED = 0.6  # successive differences that shrink less than this: no convergence
 KINK = 0.75  # a slope gap that shrinks less than this when the step halves: a kink
+SETTLED = 1e-18  # two quotients this close (relative) need no third step
 EVALUATIONS_PER_ELEMENT = (7, 12)  # first order (6 + one-sided spares), second order
 
 
@@ -65,17 +68,25 @@ class Differences:
                          "convergence and kink test")
 
     def _choose(self, engine: EngineForward):
-        """The precise forward where its cost fits PRECISE_BUDGET, else the engine's."""
-        try:
-            precise = PreciseForward(self.case, self.run.inputs, self.limits)
-            started = time.perf_counter()
-            precise({})
-            once = time.perf_counter() - started
-        except (ForwardFailed, LimitExceeded, Exception):  # noqa: BLE001 - fall back, said in notes
-            return engine
+        """The precise forward where its cost fits PRECISE_BUDGET, else the engine's.
+
+        The cost is counted, not timed, so that the choice (and fd's numbers) is the same
+        on a loaded machine, in parallel runs and in the baseline: evaluations × operations
+        executed × elements of the largest input.
+        """
+        from verifier.compare.tolerance import _count, _iterations
+        operations, _ = _count(self.case.program, _iterations(self.run.trace))
+        largest = max([1] + [a.size for a in self.run.inputs.values()])
         n = sum(self.run.inputs[name].size for name in self.case.grad_inputs)
         per = EVALUATIONS_PER_ELEMENT[0] + (EVALUATIONS_PER_ELEMENT[1] if self.case.order >= 2 else 0)
-        return precise if once * per * max(1, n) <= PRECISE_BUDGET else engine
+        if per * max(1, n) * max(1, operations) * largest > PRECISE_BUDGET:
+            return engine
+        try:
+            precise = PreciseForward(self.case, self.run.inputs, self.limits)
+            precise({})
+        except (ForwardFailed, LimitExceeded, Exception):  # noqa: BLE001 - fall back, said in notes
+            return engine
+        return precise
 
     # --- evaluating f ----------------------------------------------------------
     def _call(self, shifts: dict):
@@ -118,20 +129,36 @@ class Differences:
         h = self.forward.first_step * max(1.0, abs(x))
         steps = (h, h / 2, h / 4)
         try:
-            pairs = [(self._f(self._step(name, index, s)), self._f(self._step(name, index, -s)))
-                     for s in steps]
+            pairs = [self._pair(name, index, s) for s in steps[:2]]
+            if not self._settled(pairs, steps):
+                pairs.append(self._pair(name, index, steps[2]))
         except ForwardFailed:
             return self._one_sided(name, index, steps)
-        f0 = self.f0
-        rounding = 8 * self.forward.eps * self.largest_f / steps[-1]
-        gaps = [abs(float(p + m - 2 * f0)) / s for (p, m), s in zip(pairs, steps)]
-        if gaps[2] > 4 * rounding and gaps[2] > KINK * gaps[1]:
+        used = steps[:len(pairs)]
+        rounding = 8 * self.forward.eps * self.largest_f / used[-1]
+        gaps = [abs(float(p + m - 2 * self.f0)) / s for (p, m), s in zip(pairs, used)]
+        if gaps[-1] > 4 * rounding and gaps[-1] > KINK * gaps[-2]:
             self.kinks.add((name, index))
-            raise Unusable(f"f has a kink here (the one-sided slopes differ by {gaps[2]:.3g}): "
+            raise Unusable(f"f has a kink here (the one-sided slopes differ by {gaps[-1]:.3g}): "
                            "its derivative is a convention of the registry, which finite "
                            "differences cannot check")
-        quotients = [float((p - m) / (2 * self._num(s))) for (p, m), s in zip(pairs, steps)]
+        quotients = [float((p - m) / (2 * self._num(s))) for (p, m), s in zip(pairs, used)]
         return self._converged(quotients, rounding)
+
+    def _pair(self, name: str, index, s: float):
+        return self._f(self._step(name, index, s)), self._f(self._step(name, index, -s))
+
+    def _settled(self, pairs, steps) -> bool:
+        """Two steps already agree far below float64's resolution, without a kink: the
+        third step would only confirm it (the precise forward's common case, 4 evaluations
+        instead of 6)."""
+        if not self.forward.independent:
+            return False
+        (p1, m1), (p2, m2) = pairs
+        q1, q2 = float((p1 - m1) / (2 * self._num(steps[0]))), float((p2 - m2) / (2 * self._num(steps[1])))
+        g1 = abs(float(p1 + m1 - 2 * self.f0)) / steps[0]
+        g2 = abs(float(p2 + m2 - 2 * self.f0)) / steps[1]
+        return abs(q1 - q2) <= SETTLED * abs(q2) and g2 <= KINK * g1 + SETTLED * abs(q2)
 
     def _one_sided(self, name: str, index, steps) -> tuple[float, float]:
         for sign, side in ((1, "right"), (-1, "left")):
@@ -150,15 +177,17 @@ class Differences:
         raise Unusable("the forward fails on both sides of the point (outside the domain)")
 
     def _converged(self, quotients: list[float], rounding: float) -> tuple[float, float]:
-        d1 = abs(quotients[0] - quotients[1])
-        d2 = abs(quotients[1] - quotients[2])
+        """The last quotient and its error estimate; two quotients come settled (see
+        `_settled`), three are tested for convergence."""
         if not all(np.isfinite(quotients)):
             raise Unusable("the difference quotients are not finite")
-        if d2 > 2 * rounding and d2 > NONCONVERGED * d1:
+        last = abs(quotients[-1] - quotients[-2])
+        if len(quotients) == 3 and last > 2 * rounding and \
+                last > NONCONVERGED * abs(quotients[0] - quotients[1]):
             raise Unusable(f"the difference quotients do not converge ({quotients[0]:.6g}, "
                            f"{quotients[1]:.6g}, {quotients[2]:.6g} at steps h, h/2, h/4)")
         # plus the rounding of the reported float64 number itself
-        return quotients[2], d2 + rounding + abs(quotients[2]) * 2.0 ** -52
+        return quotients[-1], last + rounding + abs(quotients[-1]) * 2.0 ** -52
 
     def _vector(self, a: np.ndarray) -> np.ndarray:
         if not hasattr(self.forward, "number"):
@@ -178,14 +207,20 @@ class Differences:
         h = self.forward.second_step * max(1.0, abs(float(self.run.inputs[name][index])))
         t = self.forward.second_step * largest
         try:
-            levels = [self._mixed(name, index, h / k, t / k, direction) for k in (1, 2, 4)]
+            levels = [self._mixed(name, index, h / k, t / k, direction) for k in (1, 2)]
+            (m1, g1), (m2, g2) = levels
+            settled = self.forward.independent and abs(m1 - m2) <= SETTLED * abs(m2) and \
+                g2 <= KINK * g1 + SETTLED * abs(m2)
+            if not settled:
+                levels.append(self._mixed(name, index, h / 4, t / 4, direction))
         except ForwardFailed as exc:
             raise Unusable(f"a step leaves the domain ({exc})") from None
-        rounding = 16 * self.forward.eps * self.largest_f / (h * t / 16)
+        k = 2 ** (len(levels) - 1)
+        rounding = 16 * self.forward.eps * self.largest_f / (h * t / k ** 2)
         gaps = [gap for _, gap in levels]
-        if gaps[2] > 4 * rounding and gaps[2] > KINK * gaps[1]:
+        if gaps[-1] > 4 * rounding and gaps[-1] > KINK * gaps[-2]:
             raise Unusable(f"the first derivative has a kink here (its one-sided slopes differ "
-                           f"by {gaps[2]:.3g}): the second derivative is a convention of the "
+                           f"by {gaps[-1]:.3g}): the second derivative is a convention of the "
                            "registry, which finite differences cannot check")
         return self._converged([m for m, _ in levels], rounding)
 

@@ -274,10 +274,9 @@ class _CaseReader:
         if spec is None:
             return None
         # `fd`: finite differences' own tolerance, replacing their error estimate's rule
-        keys = f.DTYPES + ("fd",)
-        f.check_keys(spec, keys, "tolerance", self.p)
+        f.check_keys(spec, f.TOLERANCE_TARGETS, "tolerance", self.p)
         out = {}
-        for dtype in keys:
+        for dtype in f.TOLERANCE_TARGETS:
             if dtype not in spec:
                 continue
             field = f"tolerance.{dtype}"
