@@ -1,6 +1,5 @@
 """Issue 9: every reproducer gets the right verdict, and cases/edges.yaml gets the verdicts it
-declares.  Oracle-side defects that the oracle's branch has not fixed yet are xfail(strict=False)
-with the reason, so that they turn into passes when it lands."""
+declares (the oracle-side defects with the graph oracle of branch issue-8 merged)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from verifier.runner.case_runner import run_case
 
 EDGES = Path(__file__).resolve().parent.parent / "cases" / "edges.yaml"
 BACKENDS = ["engine", "torch", "sympy", "fd"]
-ORACLE_SIDE = "an oracle-side defect (issue 9's oracle half, branch issue-8), not fixed here yet"
 
 
 def case_of(expr: str, inputs: str, extra: str = "") -> object:
@@ -78,14 +76,12 @@ def test_log_of_zero_gives_minus_inf_and_torch_is_accepted():
         assert v.status == "pass", v.message
 
 
-@pytest.mark.xfail(strict=False, reason=ORACLE_SIDE + ": log(0) is complex infinity, not -inf")
 def test_a_claim_of_minus_inf_holds():
     verdicts = rows(case_of("sum(log(x))", "{x: {value: 0}}", "    expect: {value: -inf}\n"),
                     backends=["sympy"])
     assert verdicts[("sympy", "exact")].status == "pass"
 
 
-@pytest.mark.xfail(strict=False, reason=ORACLE_SIDE + ": softmax of an all -inf row")
 def test_fully_masked_softmax_is_undefined_everywhere():
     case = case_of("softmax(x + log(m), dim=0)",
                    "{x: {value: [1, 2]}, m: {value: [0, 0], requires_grad: false}}",
@@ -119,9 +115,8 @@ def test_a_finite_number_where_no_derivative_exists_is_not_accepted():
     assert conventional.ok and conventional.conventions == [(0,)]
 
 
-# --- defects 6, 7, 10, 11, 14, 15: the oracle's half ------------------------------------------
+# --- defects 6, 7, 10, 11, 14, 15: the oracle's half, judged here -----------------------------
 ORACLE_REPRODUCERS = [
-    ("sum(clamp(x, min=2, max=2))", "{x: {value: 2}}", ""),
     ("sum(a ** b)", "{a: {value: 0}, b: {value: 3}}", ""),
     ("sum(softplus(x, beta=5, threshold=0.1))", "{x: {value: 0.02}}", ""),
     ("sum(relu(x - 0.1))", "{x: {value: 0.1}}", ""),
@@ -131,11 +126,20 @@ ORACLE_REPRODUCERS = [
 ]
 
 
-@pytest.mark.xfail(strict=False, reason=ORACLE_SIDE)
 @pytest.mark.parametrize("expr, inputs, extra", ORACLE_REPRODUCERS)
 def test_oracle_side_reproducers_get_no_false_alarm(expr, inputs, extra):
     for v in rows(case_of(expr, inputs, extra), backends=["torch", "sympy", "fd"]).values():
         assert v.status in ("pass", "skip"), (v.key, v.message)
+
+
+def test_a_constant_clamp_has_derivative_zero_and_fd_is_the_evidence():
+    # clamp(x, 2, 2) is constant: torch passes the gradient at its bounds (1), wrongly here.
+    verdicts = rows(case_of("sum(clamp(x, min=2, max=2))", "{x: {value: 2}}",
+                            "    expect:\n      grad: {x: 0}\n"), backends=["torch", "sympy", "fd"])
+    assert verdicts[("sympy", "exact")].status == "pass"
+    assert verdicts[("fd", "float64")].status == "pass"
+    torch64 = verdicts[("torch", "float64")]
+    assert torch64.status == "fail" and torch64.blame == "torch" and "fd float64 agree" in torch64.message
 
 
 # --- defect 8: blame on independent evidence ---------------------------------------------------
@@ -206,9 +210,14 @@ def test_variadic_ops_in_the_shape_probe():
 
 
 # --- defect 13: engine bugs -------------------------------------------------------------------
-def test_engine_norm_with_p_below_one_at_a_zero_coordinate():
-    verdicts = rows(case_of("norm(x, p=0.5)", "{x: {value: [0, 1, 4]}}"), backends=["engine", "sympy"])
-    assert all(v.status == "pass" for v in verdicts.values()), verdicts
+def test_engine_norm_with_p_below_one_at_a_zero_coordinate_matches_torch():
+    from verifier.backends.available import all_backends
+    case = case_of("norm(x, p=0.5)", "{x: {value: [0, 1, 4]}}")
+    table = all_backends()
+    for dtype in ("float64", "float32"):
+        engine, torch_run = table["engine"].run(case, dtype), table["torch"].run(case, dtype)
+        assert np.array_equal(engine.grads["x"], torch_run.grads["x"]), (engine.grads, torch_run.grads)
+        assert engine.grads["x"][0] == 0  # it was nan: sign(0) · |0|^(-1/2)
 
 
 def test_engine_det_at_a_singular_matrix_is_the_adjugate_and_torch_is_not():

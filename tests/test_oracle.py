@@ -9,7 +9,7 @@ import sympy as sp
 from verifier.cases.loader import load_text
 from verifier.oracle.backend import NO_GRAPH, SympyOracle
 
-PATHS = ["auto", "expand"]
+PATHS = ["auto", "expand"]  # auto: the graph oracle
 
 
 def case_of(body: str):
@@ -51,7 +51,7 @@ def test_seed_notebook_mean_square_is_exact(path):
     assert all(g == sp.Rational(9, 2) and g.is_Rational for g in r.exact_grads["x"].flat)
     assert r.exactness == "exact"
     np.testing.assert_array_equal(r.grads["x"], np.full((2, 2), 4.5))
-    assert r.path == ("generic" if path == "auto" else "expand")
+    assert r.path == ("graph" if path == "auto" else "expand")
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -136,7 +136,7 @@ def test_generic_hvp_through_a_reduction():
     inputs: {x: {value: [3, 4]}}
     expr: sqrt(sum(x ** 2))
     order: 2
-""")
+""", path="symbolic")
     assert r.path == "generic"
     x = sp.Matrix([3, 4])
     v = sp.Matrix([1, sp.Rational(5, 4)])
@@ -160,7 +160,7 @@ def test_irrational_values_carry_thirty_digits():
   - name: exp_sum
     inputs: {x: {value: [1, 0]}}
     expr: sum(exp(x))
-""")
+""", path="symbolic")
     g = r.exact_grads["x"]
     assert g[1] == 1 and g[1].is_Rational
     assert abs(g[0] - sp.E) < sp.Float(10) ** -29
@@ -174,7 +174,7 @@ def test_matmul_needs_the_expansion_path():
       a: {value: [[1, 2], [3, 4]]}
       b: {value: [[1, 0], [0, 1]], requires_grad: false}
     expr: sum(a @ b)
-""")
+""", path="symbolic")
     assert r.path == "expand"
     assert r.exact_grads["a"].tolist() == [[1, 1], [1, 1]]
 
@@ -217,7 +217,7 @@ def test_expansion_beyond_the_limit_is_a_clear_error():
   - name: big_matmul
     inputs: {a: {fill: 1, shape: [60, 60]}}
     expr: sum(a @ a)
-""")
+""", path="symbolic")
     assert r.error_kind == "other"
     assert "would expand 3600 symbols" in r.error_message
 
@@ -238,7 +238,7 @@ def test_many_distinct_values_use_extended_precision():
   - name: random_big
     inputs: {x: {random: {dist: uniform, seed: 3}, shape: [20000]}}
     expr: mean(3 * (x + 2) ** 2)
-""")
+""", path="symbolic")
     assert r.exactness.endswith("(longdouble)")
     x = r.inputs["x"].astype(np.longdouble)
     expected = 6 * (x + 2) / 20000

@@ -32,11 +32,19 @@ class ForwardFailed(Exception):
 
 
 def _precise_namespace():
-    """SymPy's namespace with comparisons of numbers decided at once: an unevaluated
-    `Float <= 1` inside a Piecewise makes SymPy divide by zero canonicalizing it."""
+    """SymPy's namespace at 50 digits: literals rounded to float64 as the backends hold them,
+    comparisons of numbers decided at once (an unevaluated `Float <= 1` inside a Piecewise
+    makes SymPy divide by zero canonicalizing it)."""
+    import sympy as sp
+
     from verifier.oracle.namespace import RELATIONS, SympyNamespace
 
     class PreciseNamespace(SympyNamespace):
+        def number(self, value, is_int: bool):
+            # A literal as the float64 backends hold it (0.1 is 0.1000000000000000055…):
+            # fd is judged at the literals it used, like its inputs.
+            return super().number(value, is_int) if is_int else sp.Float(float(value), DIGITS)
+
         def compare(self, op: str, a, b):
             relation = RELATIONS[op]
             decide = np.frompyfunc(lambda u, v: relation(u, v), 2, 1)

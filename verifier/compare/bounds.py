@@ -31,6 +31,11 @@ with `allowed_i` taken, in this order, from:
               2e-168 evaluated to 30 digits from terms of size 1 (the gradient
               of sum(softmax(x)), identically 0) is noise, not a value to meet.
 
+   Where T and S cannot be estimated (more than conditioning.MAX_ROWS rows
+   of J or H, or the engine cannot run the case), every element is taken as
+   a sum of terms as large as the quantity's largest element: T_i = ‖exact‖∞
+   (the normwise rule, for large cases only).
+
    There is no floor independent of the element's exact value: a gradient
    of 4.25e-18 computed as 0 is wrong, however small it looks.  T and S come
    from `conditioning.py`, computed only for quantities that fail without them.

@@ -157,7 +157,10 @@ def clamp(x, low=None, high=None):
         return sp.Piecewise((low, x < low), (x, True))
     if low is None:
         return sp.Piecewise((high, x > high), (x, True))
-    # torch with min > max gives max everywhere.
+    # torch with min > max gives max everywhere; min == max is that constant too, so its
+    # derivative is 0 everywhere (the bounds rule is a convention at real kinks only).
+    if (low >= high) is sp.true:
+        return high + 0 * x
     return sp.Piecewise((high, sp.Or(x > high, low > high)), (low, x < low), (x, True))
 
 

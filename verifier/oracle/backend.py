@@ -29,12 +29,19 @@ from verifier.oracle.elementwise import GenericDerivation
 from verifier.oracle.evaluate import floats_of
 from verifier.oracle.expand import ELEMENT_LIMIT, ExpansionDerivation
 from verifier.oracle.generic import NotElementwise, Undecidable
+from verifier.oracle.graph.compile import Unsupported as GraphUnsupported
+from verifier.oracle.graph.derivation import GraphDerivation
 from verifier.oracle.longdouble import Unsupported
 from verifier.oracle.point import case_point
 
 GRAPH_ERRORS = ("nonscalar_output", "backward_twice", "inplace_saved", "inplace_leaf")
 NO_GRAPH = "the exact oracle has no autograd graph: expected errors are checked on the autograd backends"
-PATHS = ("auto", "generic", "expand")
+# auto: the graph, else (an op it has no rule for, a huge tensor) the symbolic paths;
+# symbolic: the generic-element path, else the expansion path.
+PATHS = ("auto", "graph", "symbolic", "generic", "expand")
+# Past this many input elements the graph (one exact number per element and operation)
+# gives way to the generic-element path, whose cost does not grow with the tensor.
+GRAPH_ELEMENT_LIMIT = 200_000
 
 DEFAULT_LIMITS = Limits()
 
@@ -63,7 +70,7 @@ class SympyOracle:
             return run
         try:
             point = case_point(case, dtype)
-            derivation = self._derive(case, point, follow)
+            derivation = self._derive(case, point, follow, dtype)
             self._fill(run, derivation, point)
         except CaseError as exc:
             run.error_kind, run.error_message = exc.kind, str(exc)
@@ -78,7 +85,20 @@ class SympyOracle:
         run.seconds = time.perf_counter() - start
         return run
 
-    def _derive(self, case: Case, point: dict, follow) -> Derivation:
+    def _derive(self, case: Case, point: dict, follow, dtype: str = "exact") -> Derivation:
+        if self.path in ("auto", "graph") and (self.path == "graph" or
+                                               _elements(point) <= GRAPH_ELEMENT_LIMIT):
+            try:
+                derivation = GraphDerivation(case, point, follow, self.limits, dtype)
+                derivation.derive()
+                return derivation
+            except GraphUnsupported as exc:
+                if self.path == "graph":
+                    raise CaseError("other", f"the graph oracle cannot run this case: {exc}") \
+                        from None
+        return self._symbolic(case, point, follow)
+
+    def _symbolic(self, case: Case, point: dict, follow) -> Derivation:
         if self.path != "expand":
             try:
                 derivation = GenericDerivation(case, point, follow, self.limits)
@@ -107,13 +127,37 @@ class SympyOracle:
         run.exact_value = d.value
         run.exact_grads = dict(d.grads)
         run.exact_hvp = dict(d.hvp)
-        run.value = floats_of(d.value)
-        run.grads = {name: floats_of(g) for name, g in d.grads.items()}
-        run.hvp = {name: floats_of(h) for name, h in d.hvp.items()}
+        if isinstance(d, GraphDerivation):
+            run.value = d.floats["value"]
+            run.grads = {name: d.floats[f"grad.{name}"] for name in d.grads}
+            run.hvp = {name: d.floats[f"hvp.{name}"] for name in d.hvp}
+            run.undefined = dict(d.undefined)
+        else:
+            run.value = floats_of(d.value)
+            run.grads = {name: floats_of(g) for name, g in d.grads.items()}
+            run.hvp = {name: floats_of(h) for name, h in d.hvp.items()}
+            run.symbolic_grads = {name: d.symbolic_grad(name) for name in d.grads}
         run.exactness = "; ".join([d.precision(), *d.notes])
-        run.symbolic_grads = {name: d.symbolic_grad(name) for name in d.grads}
         run.variables = d.variables()
         run.trace = d.trace
+
+
+def symbolic_derivation(case: Case, point: dict, follow, limits: Limits = DEFAULT_LIMITS):
+    """The monolithic SymPy derivation (closed forms for `show`, identity proofs of claims)."""
+    return SympyOracle("symbolic", limits)._symbolic(case, point, follow)
+
+
+def closed_form(case: Case, seconds: float = 10.0) -> dict:
+    """d output / d input as SymPy expressions, for `verifier show`, within `seconds`."""
+    from verifier.runner.timeout import CaseTimeout, time_limit
+    try:
+        with time_limit(seconds, "the closed form"):
+            d = SympyOracle("symbolic")._symbolic(case, case_point(case, "exact"), None)
+            return {name: d.symbolic_grad(name) for name in d.grads}
+    except CaseTimeout:
+        return {}
+    except Exception:  # noqa: BLE001 - show prints the numbers without the closed form
+        return {}
 
 
 def _elements(point: dict) -> int:

@@ -69,11 +69,15 @@ class Derivation:
 
 
 def element_symbols(name: str, shape: tuple) -> np.ndarray:
-    """One real symbol per element: x[0, 1] is `x_0_1` (a 0-d input is `x`)."""
+    """One real symbol per element, printed `x_0_1` for x[0, 1] (a 0-d input is `x`).
+
+    Dummies, not Symbols: two symbols with one name are still distinct, so an input
+    named `x_0` next to `x` cannot alias x's first element (a wrong verdict otherwise).
+    """
     out = np.empty(shape, dtype=object)
     for index in np.ndindex(*shape):
         label = "_".join([name, *map(str, index)])
-        out[index] = sp.Symbol(label, real=True)
+        out[index] = sp.Dummy(label, real=True)
     return out
 
 

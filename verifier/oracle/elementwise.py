@@ -31,7 +31,8 @@ class GenericDerivation(Derivation):
     def __init__(self, case: Case, point: dict, follow=None, limits: Limits = DEFAULT_LIMITS,
                  mode: str | None = None) -> None:
         super().__init__(case, point, follow, limits)
-        self.input_symbols = {name: sp.Symbol(name, real=True) for name in point}
+        # Dummies: unforgeable, so an input named like another input's element cannot alias it
+        self.input_symbols = {name: sp.Dummy(name, real=True) for name in point}
         self.valuation = Valuation({self.input_symbols[n]: p for n, p in point.items()}, mode)
         self.ns = GenericNamespace(self.valuation)
         env = {name: Generic(case.inputs[name].shape, self.input_symbols[name])
@@ -64,7 +65,7 @@ class GenericDerivation(Derivation):
         # h = Σ_x <grad_x, v_x>; each term Σ_{i∈S} G(i) v_x(b(i)) is a sum over S.
         h = sp.Integer(0)
         for name, terms in once.items():
-            v = sp.Symbol(f"v_{name}", real=True)
+            v = sp.Dummy(f"v_{name}", real=True)
             shape = self.case.inputs[name].shape
             self.valuation.symbols[v] = PointInput(f"v_{name}", shape,
                                                    floats=hvp_direction(shape).astype(np.float64))

@@ -123,7 +123,16 @@ def render_show(outcome, style: Style | None = None) -> str:
                   (f" ({exact_run.exactness})" if exact_run.exactness else "") + ":"]
         if exact_run.error_kind:
             lines.append(f"    the oracle raised {exact_run.error_kind}: {exact_run.error_message}")
-        for name, expression in exact_run.symbolic_grads.items():
+        symbolic = exact_run.symbolic_grads
+        if not symbolic and exact_run.error_kind is None:
+            # The graph oracle keeps numbers, not expressions: the closed form is derived
+            # here, for showing, by the symbolic path (within a time budget).
+            from verifier.oracle.backend import closed_form
+            symbolic = closed_form(case)
+            if not symbolic:
+                lines.append("    (no closed form: too large for the symbolic path, or it took "
+                             "too long; the numbers below are exact or certified)")
+        for name, expression in symbolic.items():
             lines += [f"  d out / d {name} =", _indent(pretty_derivative(expression))]
 
     if outcome.claims:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 
 from verifier.contract import TimeLimit
 
@@ -27,21 +28,31 @@ def _can_alarm() -> bool:
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None, what: str = "the case"):
-    """Raise CaseTimeout inside the block once `seconds` have passed (None or <= 0: no limit)."""
+    """Raise CaseTimeout inside the block once `seconds` have passed (None or <= 0: no limit).
+
+    Limits nest: an inner limit never outlives the outer one (it is cut to what the outer
+    has left), and on leaving it the outer alarm is re-armed with its remaining time.
+    """
     if not seconds or seconds <= 0 or not _can_alarm():
         yield
         return
+    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
 
     def on_alarm(signum, frame):
         raise CaseTimeout(f"{what} ran longer than the time limit of {seconds:g} s; "
                           "raise it with --timeout, or make the case smaller")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
+    limit = min(seconds, outer_left) if outer_left > 0 else seconds
     # Then again every second: library code that swallows exceptions (`except Exception`
     # inside SymPy) cannot make the limit a one-shot that a hang survives.
-    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, limit, REPEAT_SECONDS)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left > 0:
+            left = outer_left - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), REPEAT_SECONDS)
