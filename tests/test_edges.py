@@ -257,3 +257,12 @@ def test_edge_cases_get_their_declared_verdicts(name):
         marked = case.xfail is not None and case.xfail.covers(v.backend, v.dtype)
         expected = ("xfail",) if marked else ("pass", "skip")
         assert v.status in expected, (v.key, v.status, v.message)
+
+
+def test_show_prints_the_bound_and_the_condition_number(capsys):
+    from verifier.cli import main
+    status = main(["show", "edge_asin_near_one", str(EDGES), "--backend", "torch",
+                   "--backend", "sympy", "--dtype", "float64"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "allowed" in out and "cond 1e+06" in out and "rule: fallback" in out
