@@ -266,3 +266,16 @@ def test_show_prints_the_bound_and_the_condition_number(capsys):
     out = capsys.readouterr().out
     assert status == 0, out
     assert "allowed" in out and "cond 1e+06" in out and "rule: fallback" in out
+
+
+def test_the_json_report_counts_undefined_elements(tmp_path):
+    import json
+
+    from verifier.cli import main
+    report = tmp_path / "r.json"
+    main(["run", str(EDGES), "-k", "edge_hand_written_norm_at_zero", "--backend", "torch",
+          "--backend", "sympy", "--no-progress", "-qq", "--json", str(report)])
+    rows = json.loads(report.read_text())["results"]
+    torch_rows = [r for r in rows if r["backend"] == "torch"]
+    assert torch_rows and all(r["undefined_elements"] == 2 for r in torch_rows)
+    assert torch_rows[0]["undefined"] == ["grad.x[0]", "grad.x[1]"]
