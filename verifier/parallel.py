@@ -35,7 +35,7 @@ _RUNNER_DEFAULT = object()  # the runner's own time limit (DEFAULT_TIMEOUT)
 PRELOAD = ("numpy", "sympy", "mpmath", "scipy.special", "torch", "verifier.runner",
            "verifier.backends.available", "verifier.backends.engine_backend",
            "verifier.backends.torch_backend", "verifier.backends.fd", "verifier.oracle.backend",
-           "verifier.reference",
+           "verifier.reference", "flint", "verifier.oracle.graph.derivation",
            "verifier.oracle.claims", "verifier.ops.sympy_functions", "verifier.compare.judge")
 CHUNKS_PER_WORKER = 30
 

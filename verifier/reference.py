@@ -20,6 +20,10 @@ from dataclasses import replace
 from verifier.cases.model import Case
 from verifier.contract import EXACT, ORACLE, ReferenceValues, TimeLimit
 
+# Past this many input elements no error bound is computed (it costs a second graph run per
+# dtype); the judge falls back to its tolerances there.
+BOUND_ELEMENTS = 20_000
+
 
 class Reference:
     def __init__(self, case: Case, budget: float | None = None, oracle=None) -> None:
@@ -34,12 +38,39 @@ class Reference:
     # --- values ----------------------------------------------------------------
     def at(self, dtype: str, trace: tuple | None = None) -> ReferenceValues:
         """The exact values at the inputs rounded to `dtype`, along `trace` (None: its own)."""
+        key = (dtype, None if trace is None else tuple(trace))
+        if key in self.computed:
+            return self.computed[key]
         effective = EXACT if dtype == EXACT or rounding_is_exact(self.case, dtype) else dtype
-        key = (effective, None if trace is None else tuple(trace))
+        key = (effective, key[1])
         if key not in self.computed:
             self.computed[key] = self._compute(effective, key[1])
         values = self.computed[key]
-        return values if values.dtype == dtype else replace(values, dtype=dtype, seconds=0.0)
+        if values.dtype != dtype:
+            values = replace(values, dtype=dtype, seconds=0.0)
+            self.computed[(dtype, key[1])] = values
+        if dtype != EXACT and values.error_bound is None:
+            values.error_bound = self._error_bound(values, dtype, key[1])
+        return values
+
+    def _error_bound(self, values: ReferenceValues, dtype: str, trace) -> dict | None:
+        """What `dtype` can deliver per element (oracle/graph/rounding.py), or None."""
+        if values.error_kind or values.method != "graph" or self.timed_out:
+            return None
+        elements = sum(i.exact.size for i in self.case.inputs.values())
+        if elements > BOUND_ELEMENTS:
+            return None
+        started = time.perf_counter()
+        try:
+            with self._limit():
+                return self.oracle().error_bounds(self.case, dtype, values.trace)
+        except TimeLimit:
+            self.timed_out = True
+            return None
+        except Exception:  # noqa: BLE001 - no bound: the judge falls back to its tolerances
+            return None
+        finally:
+            self.spent += time.perf_counter() - started
 
     def _compute(self, dtype: str, trace: tuple | None) -> ReferenceValues:
         if self.timed_out:

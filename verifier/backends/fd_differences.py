@@ -14,7 +14,7 @@ from verifier.lang.interpreter import Limits
 
 # Element-operations the precise forward may evaluate for one case's differences (about
 # 100 µs each at 50 digits: a few seconds at most).
-PRECISE_BUDGET = 6_000
+PRECISE_BUDGET = 2_500
 NONCONVERGED = 0.6  # successive differences that shrink less than this: no convergence
 KINK = 0.75  # a slope gap that shrinks less than this when the step halves: a kink
 SETTLED = 1e-18  # two quotients this close (relative) need no third step

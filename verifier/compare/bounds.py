@@ -10,7 +10,11 @@ with `allowed_i` taken, in this order, from:
    differences): `atol + rtol·‖exact‖∞`, the user's explicit choice;
 2. the oracle's `error_bound` for the quantity, where the reference provides
    one (the attainable error of the dtype at that element: input rounding
-   plus operation rounding, from the exact derivatives, in ball arithmetic);
+   plus operation rounding, in ball arithmetic), or the fallback below where
+   that is larger; except that an element which lost every digit (relative
+   error >= 1) is held to the fallback alone: a total loss must be explained
+   by the problem (its terms, its sensitivity), not by the rounding of a
+   backward that a library built on its output (sigmoid'(40) as s·(1 − s));
 3. otherwise the fallback below, documented in docs/cases.md:
 
     allowed_i = r · (|exact_i| + T_i + S_i) + ulp(exact_i)/2,

@@ -42,6 +42,9 @@ PATHS = ("auto", "graph", "symbolic", "generic", "expand")
 # Past this many input elements the graph (one exact number per element and operation)
 # gives way to the generic-element path, whose cost does not grow with the tensor.
 GRAPH_ELEMENT_LIMIT = 200_000
+# Past this many, a program of elementwise ops and full reductions goes to the generic-element
+# path first: it derives one generic element once, where the graph works per element.
+GENERIC_FIRST_ELEMENTS = 10_000
 
 DEFAULT_LIMITS = Limits()
 
@@ -85,7 +88,19 @@ class SympyOracle:
         run.seconds = time.perf_counter() - start
         return run
 
+    def error_bounds(self, case: Case, dtype: str, trace: tuple) -> dict:
+        """The attainable error bound per quantity at `dtype`, along `trace`."""
+        from verifier.oracle.graph.derivation import error_bounds
+        return error_bounds(case, case_point(case, dtype), tuple(trace), dtype, self.limits)
+
     def _derive(self, case: Case, point: dict, follow, dtype: str = "exact") -> Derivation:
+        if self.path == "auto" and _elements(point) > GENERIC_FIRST_ELEMENTS:
+            try:
+                derivation = GenericDerivation(case, point, follow, self.limits)
+                derivation.derive()
+                return derivation
+            except (NotElementwise, Undecidable, Unsupported):
+                pass
         if self.path in ("auto", "graph") and (self.path == "graph" or
                                                _elements(point) <= GRAPH_ELEMENT_LIMIT):
             try:
@@ -96,6 +111,17 @@ class SympyOracle:
                 if self.path == "graph":
                     raise CaseError("other", f"the graph oracle cannot run this case: {exc}") \
                         from None
+            except (CaseError, LimitExceeded, PathMismatch, NameError):
+                raise  # the program's own failure: every path reports it alike
+            except (ArithmeticError, TypeError, ValueError, IndexError, KeyError,
+                    AttributeError) as exc:
+                if self.path == "graph":
+                    raise
+                # a defect of the graph oracle must not cost the verdict: the symbolic paths
+                derivation = self._symbolic(case, point, follow)
+                derivation.notes.append(f"the graph oracle failed ({type(exc).__name__}: "
+                                        f"{exc}); the symbolic path answered")
+                return derivation
         return self._symbolic(case, point, follow)
 
     def _symbolic(self, case: Case, point: dict, follow) -> Derivation:
@@ -147,7 +173,7 @@ def symbolic_derivation(case: Case, point: dict, follow, limits: Limits = DEFAUL
     return SympyOracle("symbolic", limits)._symbolic(case, point, follow)
 
 
-def closed_form(case: Case, seconds: float = 10.0) -> dict:
+def closed_form(case: Case, seconds: float = 5.0) -> dict:
     """d output / d input as SymPy expressions, for `verifier show`, within `seconds`."""
     from verifier.runner.timeout import CaseTimeout, time_limit
     try:

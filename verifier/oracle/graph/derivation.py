@@ -41,6 +41,9 @@ from verifier.oracle.graph.numbers import (
 from verifier.oracle.graph.tape import T, Tape
 
 PROOF_SECONDS = 1.0  # for an identity proof of a claim on the symbolic path
+# Past this many recorded operations a proof is not attempted: the monolithic expression of
+# an unrolled loop swells with every step (the reason for the graph oracle).
+PROOF_NODES = 48
 
 
 class GraphDerivation(Derivation):
@@ -201,6 +204,10 @@ class GraphDerivation(Derivation):
         """claim == derivative as expressions, on the symbolic path, within PROOF_SECONDS."""
         from verifier.contract import TimeLimit
         from verifier.runner.timeout import CaseTimeout, time_limit
+        if len(self.ns.tape.nodes) > PROOF_NODES:
+            self.notes.append(f"{field}: no identity proof attempted ({len(self.ns.tape.nodes)} "
+                              f"operations); checked at these inputs")
+            return False
         try:
             with time_limit(PROOF_SECONDS, "an identity proof"):
                 symbolic = self.symbolic_derivation()
@@ -220,6 +227,51 @@ class GraphDerivation(Derivation):
             from verifier.oracle.backend import symbolic_derivation
             self._symbolic = symbolic_derivation(self.case, self.point, self.trace, self.limits)
         return self._symbolic
+
+
+def error_bounds(case: Case, point: dict, trace: tuple, dtype: str,
+                 limits: Limits = DEFAULT_LIMITS) -> dict[str, np.ndarray]:
+    """The attainable error bound of every quantity at `dtype` (rounding.py): the radii of
+    the same graph evaluated with inputs and operations widened by their rounding."""
+    from verifier.oracle.graph.rounding import UNIT_ROUNDOFF, as_ball, radii
+    u = UNIT_ROUNDOFF[dtype]
+    with Precision(START_PREC):
+        tape = Tape(tangents=case.order == 2, rounding=u)
+        ns = GraphNamespace(tape, dtype, MidpointDecisions(), literal_rounding=u)
+        env, leaves = {}, {}
+        for name, spec in case.inputs.items():
+            values = _balls(_values(point[name]), u, as_ball)
+            if spec.requires_grad:
+                tangent = _exact_array(hvp_direction(spec.shape)) if case.order == 2 else None
+                leaves[name] = env[name] = tape.leaf(values, tangent)
+            else:
+                env[name] = T(values)
+        result, _, _ = Interpreter(ns, limits, trace).run(case.program, env)
+        output = ns.tensor(result)
+        seed = _balls(_values(point["seed"]), u, as_ball) if "seed" in point else \
+            object_array([exact(1)] * output.size, output.shape)
+        grads, dots = tape.backward(output, seed, leaves)
+        bounds = {"value": radii(output.value)}
+        for name, g in grads.items():
+            bounds[f"grad.{name}"] = radii(g) * case.backward_repeat
+        if case.order == 2:
+            for name, h in dots.items():
+                bounds[f"hvp.{name}"] = radii(h)
+        return bounds
+
+
+def _balls(values: np.ndarray, u: float, as_ball) -> np.ndarray:
+    return object_array([as_ball(v, u) for v in values.ravel().tolist()], values.shape)
+
+
+class MidpointDecisions(Decisions):
+    """Conditions decided at the balls' midpoints: the bound follows the exact run's path."""
+
+    def compare(self, op: str, a, b) -> bool:
+        from flint import arb
+        a = a.mid() if isinstance(a, arb) and a.is_finite() else a
+        b = b.mid() if isinstance(b, arb) and b.is_finite() else b
+        return super().compare(op, a, b)
 
 
 class ClaimValue:

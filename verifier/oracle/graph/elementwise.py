@@ -17,6 +17,7 @@ from flint import arb
 
 from verifier.oracle.evaluate import as_sympy
 from verifier.oracle.graph.compile import Compiled
+from verifier.oracle.graph.rounding import ELEMENTWISE_ULPS, absolute, widen
 from verifier.oracle.graph.tape import times_adjoint, unbroadcast
 
 _DERIVED: dict = {}
@@ -115,6 +116,27 @@ class ElementwiseRule:
     def value(self) -> np.ndarray:
         return self.d.value(self.flat, self.decisions).reshape(self.shape)
 
+    def round_forward(self, value, inputs, u):
+        return widen(value, None, u * ELEMENTWISE_ULPS)
+
+    def round_backward(self, grad, g, t, u):
+        # g * partial (one rounding, two with a second-order term), then the broadcast sum
+        terms = max(1, int(np.prod(self.shape, dtype=np.int64)) // max(1, t.size))
+        grad = widen(grad, None, u * (2 + terms))
+        if len(self.flat) != 1 or self.partials[0] is None:
+            return grad
+        # A backward that reads the rounded output (tanh' = 1 - out², sigmoid' = out(1 - out))
+        # sees f perturbed by u|f|, i.e. x by u|f|/|f'|: the partial moves by |f''| u|f| / |f'|.
+        f = self.d.value(self.flat, self.decisions)
+        p = self.partials[0][0].reshape(-1)
+        second = self.d.second(0, 0)(self.flat, self.decisions)
+        sensitivity = np.empty(len(f), dtype=object)
+        for i, (fi, pi, si) in enumerate(zip(f.tolist(), p.tolist(), second.tolist())):
+            sensitivity[i] = _output_sensitivity(fi, pi, si)
+        magnitude = unbroadcast(absolute(np.broadcast_to(g, self.shape)) *
+                                sensitivity.reshape(self.shape), t.shape)
+        return widen(grad, magnitude, u)
+
     def tangent(self, tangents: list, shape: tuple):
         total = None
         for i, t in enumerate(tangents):
@@ -145,6 +167,17 @@ class ElementwiseRule:
                 grad_dot = None if total is None else unbroadcast(total, t.shape)
             out.append((grad, grad_dot))
         return out
+
+
+def _output_sensitivity(f, p, second):
+    from flint import fmpq
+    values = [arb(v) if type(v) is fmpq else v for v in (f, p, second)]
+    if any(not isinstance(v, arb) or not v.is_finite() for v in values):
+        return fmpq(0)
+    f, p, second = values
+    if p.is_exact() and p.is_zero() or not abs(p) > 0:
+        return fmpq(0)
+    return abs(second) * abs(f) / abs(p)
 
 
 def _all_finite(values: np.ndarray) -> bool:

@@ -20,6 +20,14 @@ from flint import fmpq
 
 from verifier.contract import TimeLimit
 from verifier.oracle.graph.numbers import exact, zeros
+from verifier.oracle.graph.rounding import absolute, widen
+
+
+def _objects(counts: np.ndarray) -> np.ndarray:
+    out = np.empty(counts.shape, dtype=object)
+    for i, c in enumerate(counts.reshape(-1).tolist()):
+        out.reshape(-1)[i] = fmpq(int(c))
+    return out
 
 
 class NotLinear(Exception):
@@ -134,8 +142,9 @@ def linear_map(op, params: dict, shapes: list, variadic: bool) -> LinearMap:
     """The op's map for these input shapes, from its SymPy form on tokens (cached)."""
     key = (op.name, op.sympy, repr(sorted(params.items(), key=lambda kv: kv[0])), tuple(shapes))
     if key not in _MAPS:
-        if op.kind in ("shape", "index") and op.name != "index_scatter":
-            _MAPS[key] = _gather(op, params, shapes)
+        found = _gather(op, params, shapes) if op.kind in ("shape", "index") else None
+        if found is not None:
+            _MAPS[key] = found
         elif op.name in ("sum", "mean"):
             _MAPS[key] = _reduction(op.name, params, shapes[0])
         else:
@@ -183,7 +192,7 @@ def _probe(op, params, shapes, variadic):
 
 
 def _gather(op, params, shapes):
-    """A shape or indexing op moves elements: its SymPy form applied to element numbers
+    """A shape or indexing op that moves elements: its SymPy form applied to element numbers
     (an integer array per input, offset so the inputs' numbers differ) says which
     element lands where, without a token per element."""
     offsets = np.cumsum([0] + [int(np.prod(s, dtype=np.int64)) for s in shapes])
@@ -193,10 +202,12 @@ def _gather(op, params, shapes):
         result = np.asarray(op.sympy(*numbers, **params))
     except TimeLimit:
         raise
-    except Exception as exc:  # noqa: BLE001 - the probe with tokens reports it properly
-        return NotLinear(f"{type(exc).__name__}: {exc}")
+    except Exception:  # noqa: BLE001 - the probe with tokens decides
+        return None
+    if result.dtype == object and all(type(v) is int for v in result.ravel().tolist()):
+        result = result.astype(np.int64)
     if result.dtype.kind not in "iu":
-        return NotLinear(f"{op.name}() does not only move elements")
+        return None  # not only moves: the probe with tokens decides
     flat = result.ravel()
     owner = np.searchsorted(offsets, flat, side="right") - 1
     parts = []
@@ -233,6 +244,33 @@ class LinearRule:
     def __init__(self, lmap: LinearMap) -> None:
         self.map = lmap
 
+    def _moves_only(self) -> bool:
+        return all(coeffs is None and len(np.unique(rows)) == len(rows)
+                   for rows, cols, coeffs in self.map.parts)
+
+    def round_forward(self, value, inputs, u):
+        """A sum of k terms rounds by at most (k-1)u Σ|terms|; moving elements not at all."""
+        if self._moves_only():
+            return value
+        size = int(np.prod(self.map.out_shape, dtype=np.int64))
+        counts = sum(np.bincount(rows, minlength=size) for rows, _, _ in self.map.parts)
+        magnitude = None
+        for k, t in enumerate(inputs):
+            term = self.map.apply(k, absolute(t.value))
+            magnitude = term if magnitude is None else magnitude + term
+        weight = np.maximum(counts, 1).reshape(self.map.out_shape)
+        return widen(value, magnitude * _objects(weight), u)
+
+    def round_backward(self, grad, g, t, u):
+        if self._moves_only():
+            return grad
+        k = next(i for i, x in enumerate(self._inputs) if x is t) if hasattr(self, "_inputs") \
+            else 0
+        rows, cols, coeffs = self.map.parts[k]
+        counts = np.bincount(cols, minlength=t.size).reshape(t.shape)
+        magnitude = self.map.transpose_apply(k, absolute(g), t.shape)
+        return widen(grad, magnitude * _objects(np.maximum(counts, 1)), u)
+
     def value(self, values: list) -> np.ndarray:
         total = None
         for k, v in enumerate(values):
@@ -250,6 +288,7 @@ class LinearRule:
         return total
 
     def backward(self, g, g_dot, inputs):
+        self._inputs = inputs
         out = []
         for k, t in enumerate(inputs):
             if getattr(t, "node", None) is None:

@@ -51,15 +51,22 @@ def round_to(value, dtype: str):
 
 
 class GraphNamespace(Namespace):
-    def __init__(self, tape: Tape, dtype: str, decisions) -> None:
+    def __init__(self, tape: Tape, dtype: str, decisions, literal_rounding: float | None = None
+                 ) -> None:
         self.tape = tape
         self.dtype = dtype
         self.decisions = decisions
         self.notes = decisions.notes
+        # error bounds: a non-integer literal is a ball of radius u|c| (integers stay exact)
+        self.literal_rounding = literal_rounding
 
     # --- literals ------------------------------------------------------------------
     def number(self, value, is_int: bool):
-        return T(np.array(round_to(value, self.dtype), dtype=object))
+        v = round_to(value, self.dtype)
+        if self.literal_rounding is not None and is_exact(v) and v.q != 1:
+            from verifier.oracle.graph.rounding import as_ball
+            v = as_ball(v, self.literal_rounding)
+        return T(np.array(v, dtype=object))
 
     def constant(self, name: str):
         values = {"pi": arb.pi, "e": lambda: arb(1).exp(),  # inf, nan: the IEEE constants
@@ -204,6 +211,9 @@ class GraphNamespace(Namespace):
             if t.node is not None or t.size != 1:
                 raise Unsupported(f"{op.name}(): a computed tensor as the parameter {name}")
             v = t.value.reshape(()).item()
+            if self.literal_rounding is not None and isinstance(v, arb) and v.is_finite():
+                man, e = v.mid().man_exp()  # error bounds: a parameter at its midpoint
+                v = fmpq(int(man)) * fmpq(2) ** int(e) if e >= 0 else fmpq(int(man), 2 ** -int(e))
             if not is_exact(v):
                 raise Unsupported(f"{op.name}(): an irrational parameter {name}")
             return sp.Rational(int(v.p), int(v.q))

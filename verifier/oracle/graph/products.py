@@ -14,6 +14,7 @@ import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from verifier.oracle.graph.numbers import NAN, is_exact, zeros
+from verifier.oracle.graph.rounding import absolute, widen
 from verifier.oracle.graph.tape import unbroadcast
 
 
@@ -50,6 +51,22 @@ class MatmulRule:
 
     def value(self, a, b) -> np.ndarray:
         return self._squeeze(mm(self.a2, self.b2))
+
+    def round_forward(self, value, inputs, u):
+        # each entry is a k-term dot product: |fl - exact| <= k u (|A| |B|)
+        k = self.a2.shape[-1]
+        magnitude = self._squeeze(mm(absolute(self.a2), absolute(self.b2)))
+        return widen(value, magnitude * fmpq(max(k, 1)), u)
+
+    def round_backward(self, grad, g, t, u):
+        g2 = absolute(self._unsqueeze(g))
+        if t is self._inputs[0]:
+            k = g2.shape[-1]
+            magnitude = self._back(mm(g2, _t(absolute(self.b2))), self.a_shape, self.a2.shape)
+        else:
+            k = g2.shape[-2]
+            magnitude = self._back(mm(_t(absolute(self.a2)), g2), self.b_shape, self.b2.shape)
+        return widen(grad, magnitude * fmpq(max(k, 1)), u)
 
     def _squeeze(self, c):
         if len(self.a_shape) == 1:
@@ -89,6 +106,7 @@ class MatmulRule:
         return None if total is None else self._squeeze(total)
 
     def backward(self, g, g_dot, inputs):
+        self._inputs = inputs
         g2 = self._unsqueeze(g)
         gd2 = None if g_dot is None else self._unsqueeze(g_dot)
         ta = self._promote(getattr(inputs[0], "tangent", None), 0)
@@ -137,6 +155,9 @@ class OuterRule:
 
     def value(self, a, b):
         return self.inner.value(a.reshape(a.shape + (1,)), b.reshape((1,) + b.shape))
+
+    def round_forward(self, value, inputs, u):
+        return widen(value, None, u)
 
     def tangent(self, tangents, shape):
         ta, tb = tangents
@@ -232,6 +253,10 @@ class PerMatrixRule:
 
     def tangent(self, tangents, shape):
         raise NotImplementedError("second order through det/inverse")
+
+    def round_forward(self, value, inputs, u):
+        # LU-based det and inverse: a bound growing with n (no pivot growth assumed)
+        return widen(value, None, u * self.n * self.n)
 
     def backward(self, g, g_dot, inputs):
         g = np.asarray(g, dtype=object)

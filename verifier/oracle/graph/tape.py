@@ -19,6 +19,7 @@ import numpy as np
 from flint import arb, fmpq
 
 from verifier.oracle.graph.numbers import MAX_EXACT_BITS, ZERO, is_nan, zeros
+from verifier.oracle.graph.rounding import absolute, widen
 
 
 def settle(values: np.ndarray) -> np.ndarray:
@@ -63,14 +64,18 @@ class Node:
 
 
 class Tape:
-    def __init__(self, tangents: bool) -> None:
+    def __init__(self, tangents: bool, rounding: float | None = None) -> None:
         self.nodes: list[Node] = []
         self.tangents = tangents
+        # the unit roundoff of a dtype: every result is widened by its rounding (rounding.py)
+        self.rounding = rounding
 
     def record(self, value: np.ndarray, inputs: list, rule) -> T:
         """The result of an op: a T with a node when any input depends on the leaves."""
         value = settle(value)
         live = [t for t in inputs if isinstance(t, T) and t.node is not None]
+        if self.rounding is not None and live:  # constants (-1, a dim) stay exact
+            value = rule.round_forward(value, inputs, self.rounding)
         if not live:
             return T(value)
         node = Node(inputs, rule)
@@ -79,6 +84,8 @@ class Tape:
         tangent = None
         if self.tangents:
             tangent = rule.tangent([_tangent_of(t) for t in inputs], value.shape)
+            if self.rounding is not None and tangent is not None:
+                tangent = widen(tangent, None, 8 * self.rounding)
         return T(value, node, tangent)
 
     def leaf(self, value: np.ndarray, tangent=None) -> T:
@@ -108,13 +115,34 @@ class Tape:
                     continue
                 grad, grad_dot = pair
                 k = t.node.index
-                adjoint[k] = grad if k not in adjoint else adjoint[k] + grad
+                if self.rounding is not None:
+                    grad = rule_rounding(node.rule, grad, g, t, self.rounding)
+                    if grad_dot is not None:
+                        grad_dot = widen(grad_dot, None, 8 * self.rounding)
+                adjoint[k] = _accumulate(adjoint.get(k), grad, self.rounding)
                 if self.tangents and grad_dot is not None:
-                    adjoint_dot[k] = grad_dot if k not in adjoint_dot else adjoint_dot[k] + grad_dot
+                    adjoint_dot[k] = _accumulate(adjoint_dot.get(k), grad_dot, self.rounding)
         grads = {name: settle(adjoint.get(t.node.index, zeros(t.shape))) for name, t in leaves.items()}
         dots = {name: settle(adjoint_dot.get(t.node.index, zeros(t.shape)))
                 for name, t in leaves.items()}
         return grads, dots
+
+
+def _accumulate(total, grad, rounding):
+    """total + grad; with rounding on, widened by the addition's rounding."""
+    if total is None:
+        return grad
+    if rounding is None:
+        return total + grad
+    return widen(total + grad, absolute(total) + absolute(grad), rounding)
+
+
+def rule_rounding(rule, grad, g, t, u):
+    """A gradient contribution widened by the rounding of its computation."""
+    method = getattr(rule, "round_backward", None)
+    if method is not None:
+        return method(grad, g, t, u)
+    return widen(grad, None, u * 2)
 
 
 def _tangent_of(t):
