@@ -29,7 +29,8 @@ def test_smooth_function_within_error_estimate(seed):
     # d/dx e^x / (x^2 + 1) = e^x (x - 1)^2 / (x^2 + 1)^2
     exact = np.exp(x) * (x - 1) ** 2 / (x * x + 1) ** 2
     err = np.abs(run.grads["x"] - exact)
-    assert np.all(err <= run.error_estimate["x"]), (err, run.error_estimate["x"])
+    # `exact` here is itself float64 arithmetic (a few ULPs); fd's 50-digit result is finer.
+    assert np.all(err <= run.error_estimate["x"] + 8e-16 * np.abs(exact)), (err, run.error_estimate["x"])
     assert np.all(run.error_estimate["x"] < 1e-5)
 
 

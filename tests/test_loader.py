@@ -116,7 +116,9 @@ def test_problem_format():
     ("inputs:\n  x: {fill: 1}\nexpr: sum(x)", 4, "needs a shape"),
     ("inputs:\n  x: {fill: 1, value: 2}\nexpr: sum(x)", 4, "found value and fill"),
     ("inputs:\n  x: {fill: 1, shape: [2, a]}\nexpr: sum(x)", 4, "expected an integer"),
-    ("inputs:\n  x: {fill: .inf, shape: [2]}\nexpr: sum(x)", 4, "infinite and NaN"),
+    # IEEE values are input values (fill: .inf is fine), never a distribution's parameter
+    ("inputs:\n  x: {random: {dist: uniform, seed: 1, low: .inf}, shape: [2]}\nexpr: sum(x)", 4,
+     "infinite and NaN"),
     ("inputs:\n  x: {value: [[1, 2], [3]]}\nexpr: sum(x)", 4, "ragged"),
     ("inputs:\n  x: {fill: 1, shape: [100000, 100000]}\nexpr: sum(x)", 4, "beyond the limit"),
     ("inputs:\n  x: {random: {dist: gauss, seed: 1}, shape: [2]}\nexpr: sum(x)", 4, "uniform or normal"),

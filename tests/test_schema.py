@@ -80,7 +80,7 @@ def test_schema_keys_equal_the_validator_keys():
     assert set(case["expect"]["properties"]) == set(fields.EXPECT_KEYS)
     assert set(case["xfail"]["properties"]) == set(fields.XFAIL_KEYS)
     assert set(case["skip"]["properties"]) == set(fields.SKIP_KEYS)
-    assert set(case["tolerance"]["properties"]) == set(fields.DTYPES)
+    assert set(case["tolerance"]["properties"]) == set(fields.TOLERANCE_TARGETS)
     assert _properties(schema, "tolerance") == set(fields.TOLERANCE_KEYS)
     assert case["backends"]["items"]["enum"] == list(fields.BACKENDS)
     assert case["dtypes"]["items"]["enum"] == list(fields.DTYPES)

@@ -26,6 +26,10 @@ class Verdict:
     # `verifier show` and pytest failure reports: {name: {...}}.
     details: dict = field(default_factory=dict)
     seconds: float = 0.0
+    # Elements where the exact derivative (or value) does not exist at the point,
+    # e.g. ["grad.x[0]", "grad.x[1]"]; CI counts them with `undefined_elements`.
+    undefined: list = field(default_factory=list)
+    undefined_elements: int = 0
 
     def to_json(self) -> dict:
         return asdict(self)

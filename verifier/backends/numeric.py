@@ -40,7 +40,7 @@ class TensorNamespace(Namespace):
         return int(value) if is_int else float(value)
 
     def constant(self, name: str):
-        return {"pi": math.pi, "e": math.e}[name]
+        return {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}[name]
 
     def call(self, func: str, args: list, kwargs: dict):
         op = registry.get(func)

@@ -28,6 +28,7 @@ SKIP_KEYS = ("reason",)
 TOLERANCE_KEYS = ("rtol", "atol")
 
 DTYPES = ("float64", "float32")
+TOLERANCE_TARGETS = DTYPES + ("fd",)  # `tolerance:` keys: a dtype, or finite differences
 BACKENDS = ("engine", "torch", "torch-cuda", "sympy", "fd")
 DISTRIBUTIONS = ("uniform", "normal")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+\Z")  # \Z: `$` would accept a final newline

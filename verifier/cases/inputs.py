@@ -13,7 +13,15 @@ import numpy as np
 
 from verifier.cases import fields as f
 from verifier.cases.model import Input
-from verifier.cases.numbers import DataError, check_size, exact_array, filled, float64_number, from_floats
+from verifier.cases.numbers import (
+    DataError,
+    check_size,
+    exact_array,
+    filled,
+    float64_number,
+    from_floats,
+    number_or_ieee,
+)
 from verifier.cases.problems import Problems
 from verifier.cases.yaml_lines import LineList, LineMap
 from verifier.lang.statements import RESERVED_TARGETS
@@ -83,12 +91,22 @@ def _values(spec: LineMap, field: str, problems: Problems) -> tuple[np.ndarray, 
         return None
     shape = read_shape(spec["shape"], f"{field}.shape", spec.value_line("shape"), problems)
     if kind == "fill":
-        value = _float64_param(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
+        value = _fill_value(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
         if value is None or shape is None:
             return None
         return filled(shape, value), kind
     values = _random(spec["random"], shape, f"{field}.random", spec.value_line("random"), problems)
     return None if values is None else (values, kind)
+
+
+def _fill_value(value, field: str, line: int, problems: Problems):
+    """A number within float64's range, or an IEEE special value (inf, -inf, nan)."""
+    try:
+        number = number_or_ieee(value)
+        return float64_number(number) if isinstance(number, Fraction) else number
+    except DataError as exc:
+        problems.add(line, field, exc.message)
+        return None
 
 
 def _literal(value, field: str, line: int, problems: Problems) -> tuple[np.ndarray, str] | None:

@@ -6,6 +6,7 @@ numpy object arrays of `fractions.Fraction` so that `0.1` means 1/10.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -55,8 +56,14 @@ def _to_float64(exact: np.ndarray) -> np.ndarray:
         np.zeros(exact.shape, dtype=np.float64)
 
 
+def exact_or_ieee(v):
+    """A float's exact value as a Fraction; inf, -inf and nan stay floats (IEEE values)."""
+    v = float(v)
+    return Fraction(v) if math.isfinite(v) else v
+
+
 def _from_floats(values: np.ndarray) -> np.ndarray:
-    flat = [Fraction(float(v)) for v in values.ravel()]
+    flat = [exact_or_ieee(v) for v in values.ravel()]
     out = np.empty(values.shape, dtype=object)
     for i, v in enumerate(flat):
         out.flat[i] = v

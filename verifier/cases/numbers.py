@@ -112,6 +112,20 @@ def _magnitude(value: Fraction) -> str:
     return f"1e{digits}"
 
 
+IEEE_TEXT = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
+             "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}
+
+
+def number_or_ieee(value, what: str = "a number"):
+    """A Fraction, or for the IEEE special values (YAML `.inf`, `-.inf`, `.nan`, or the text
+    `inf`, `-inf`, `nan`) a float: they are exactly what every dtype can hold."""
+    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+        return value
+    if isinstance(value, str) and value.strip().lower() in IEEE_TEXT:
+        return IEEE_TEXT[value.strip().lower()]
+    return exact_number(value, what)
+
+
 def exact_array(value, what: str = "value", float64_range: bool = False) -> np.ndarray:
     """A number or nested list as an object ndarray of Fraction; ragged lists are refused.
 
@@ -156,8 +170,9 @@ def _walk(value, shape: list[int], depth: int, path: str, flat: list, float64_ra
             raise DataError(f"{path} is a list where a number was expected (ragged lists are not "
                             "tensors: every row needs the same shape)", getattr(value, "line", 0))
         try:
-            number = exact_number(value)
-            flat.append(float64_number(number) if float64_range else number)
+            number = number_or_ieee(value)
+            is_finite = isinstance(number, Fraction)
+            flat.append(float64_number(number) if float64_range and is_finite else number)
         except DataError as exc:
             raise DataError(f"{path}: {exc.message}") from None
         return
@@ -189,7 +204,7 @@ def check_size(shape, what: str) -> None:
         raise DataError(f"{what}: {exc}") from None
 
 
-def filled(shape: tuple[int, ...], value: Fraction) -> np.ndarray:
+def filled(shape: tuple[int, ...], value) -> np.ndarray:
     """`value` in every element; the caller has checked (and charged) the shape."""
     out = np.empty(shape, dtype=object)
     out.fill(value)
@@ -230,3 +245,24 @@ def from_floats(values: np.ndarray) -> np.ndarray:
     if values.size:
         out.reshape(-1)[:] = [_from_float(v) for v in values.reshape(-1).tolist()]
     return out
+
+
+def literal_text(value) -> str:
+    """A number or nested list as the case file would write it: `[0, 1/3, 2.5]`, not
+    `[Fraction(0, 1), ...]` (claim messages quote it)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(literal_text(v) for v in value) + "]"
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        d = value.denominator
+        for p in (2, 5):
+            while d % p == 0:
+                d //= p
+        if d != 1:
+            return str(value)  # 1/3: no finite decimal
+        import decimal
+        with decimal.localcontext() as ctx:
+            ctx.prec = 60
+            return format((decimal.Decimal(value.numerator) / value.denominator).normalize(), "f")
+    return str(value)

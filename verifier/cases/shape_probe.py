@@ -73,7 +73,7 @@ class NumpyForward(Namespace):
         return int(value) if is_int else float(value)
 
     def constant(self, name: str):
-        return math.pi if name == "pi" else math.e
+        return {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}[name]
 
     def call(self, func: str, args: list, kwargs: dict):
         op = get(func)

@@ -12,7 +12,7 @@ from verifier.cases import budget
 from verifier.cases import fields as f
 from verifier.cases.inputs import name_problem, read_input, read_seed
 from verifier.cases.model import Case, Claim, Expect, Input, Marker, Tolerance
-from verifier.cases.numbers import DataError, exact_array, number_from_text
+from verifier.cases.numbers import DataError, exact_array, literal_text, number_from_text
 from verifier.cases.problems import Problem, Problems
 from verifier.cases.shape_probe import probe
 from verifier.cases.yaml_lines import LineMap
@@ -147,7 +147,7 @@ class _CaseReader:
                 self._parse_error(exc, field, line, value)
                 return None
         try:
-            return Claim(literal=exact_array(value, field), text=str(value), line=line)
+            return Claim(literal=exact_array(value, field), text=literal_text(value), line=line)
         except DataError as exc:
             self.p.add(exc.line or line, "", exc.message)
             return None
@@ -271,12 +271,14 @@ class _CaseReader:
 
     def _tolerance(self) -> dict | None:
         spec = f.mapping(self.raw["tolerance"], "tolerance", self.raw.value_line("tolerance"), self.p,
-                         "a mapping such as {float32: {rtol: 1e-5, atol: 1e-6}}")
+                         "a mapping such as {float32: {rtol: 1e-5, atol: 1e-6}} (keys: "
+                         "float64, float32, fd)")
         if spec is None:
             return None
-        f.check_keys(spec, f.DTYPES, "tolerance", self.p)
+        # `fd`: finite differences' own tolerance, replacing their error estimate's rule
+        f.check_keys(spec, f.TOLERANCE_TARGETS, "tolerance", self.p)
         out = {}
-        for dtype in f.DTYPES:
+        for dtype in f.TOLERANCE_TARGETS:
             if dtype not in spec:
                 continue
             field = f"tolerance.{dtype}"

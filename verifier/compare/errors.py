@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from verifier.cases.model import Tolerance
-from verifier.compare.exact import FORMATS, approximate_ulps, to_fraction, ulp_error
+from verifier.compare.bounds import normwise_bound, overflow_ok
+from verifier.compare.exact import approximate_ulps, to_fraction, ulp_error
 
 EXACT_ULP_CANDIDATES = 16  # worst elements whose ULP error is recomputed exactly
 DETAIL_ELEMENTS = 1000  # elements listed in Verdict.details (the rest is counted)
@@ -29,10 +30,16 @@ class QuantityCheck:
     max_ulp_err: float | None = None
     worst_index: tuple = ()
     details: dict = field(default_factory=dict)
+    undefined: list = field(default_factory=list)  # indices where no derivative exists
+    conventions: list = field(default_factory=list)  # undefined, given a registry convention
+    overflow: list = field(default_factory=list)  # ±inf accepted: exact beyond the range
+    not_compared: list = field(default_factory=list)  # fd could not judge these
+    infinite: list = field(default_factory=list)  # ±inf where the oracle has an unsigned infinity
 
 
 def rounded(exact: np.ndarray | None) -> np.ndarray | None:
-    """float64 roundings of an array of exact numbers (NaN where not finite)."""
+    """float64 roundings of an array of exact numbers (±inf beyond float64's range or
+    where the exact value is infinite, NaN where it is undefined)."""
     if exact is None:
         return None
     if exact.dtype != object:
@@ -40,8 +47,15 @@ def rounded(exact: np.ndarray | None) -> np.ndarray | None:
     out = np.empty(exact.shape, dtype=np.float64)
     for i, v in enumerate(exact.ravel()):
         f = to_fraction(v)
-        out.flat[i] = float(f) if f is not None else _nonfinite(v)
+        out.flat[i] = _float(f) if f is not None else _nonfinite(v)
     return out
+
+
+def _float(f) -> float:
+    try:
+        return float(f)
+    except OverflowError:  # an exact value beyond float64's range rounds to ±inf
+        return np.inf if f > 0 else -np.inf
 
 
 def _nonfinite(v) -> float:
@@ -54,9 +68,18 @@ def _nonfinite(v) -> float:
 
 
 def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | None,
-                   exact_objects: np.ndarray | None, dtype: str, tol: Tolerance,
-                   estimate: np.ndarray | None = None) -> QuantityCheck:
-    """Compare one quantity.  `estimate` (fd): per-element error estimate, inf = undefined."""
+                   exact_objects: np.ndarray | None, dtype: str, tol: Tolerance | None,
+                   estimate: np.ndarray | None = None, allowed: np.ndarray | None = None,
+                   undefined: np.ndarray | None = None,
+                   convention: np.ndarray | None = None) -> QuantityCheck:
+    """Compare one quantity, element by element.
+
+    `allowed`: the error each element may have (bounds.py); without it the
+    normwise rule atol + rtol·‖exact‖∞ of `tol`.  `estimate` (fd): per-element
+    error estimate, inf where fd could not tell.  `undefined`: elements where
+    the exact result does not exist (NaN exact values are undefined too);
+    `convention`: those of them where the registry declares a value.
+    """
     if exact_float is None:
         exact_float = rounded(exact_objects)
     if got is None:
@@ -68,47 +91,110 @@ def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | 
     if got.shape != exact_float.shape:
         return QuantityCheck(name, False, f"{name}: shape {list(got.shape)} but the exact result "
                                           f"has shape {list(exact_float.shape)}")
-    compared = np.ones(got.shape, dtype=bool)
+    undefined = _mask(undefined, got.shape) | np.isnan(exact_float)
+    convention = _mask(convention, got.shape) & undefined
+    # SymPy's unsigned infinity (zoo, 1/0): a backend's ±inf is that infinity, signed.
+    unsigned = _unsigned_infinity(exact_objects, got.shape) & np.isinf(got) & undefined
+    compared = ~undefined
     if estimate is not None:
-        compared = np.isfinite(estimate)  # fd marks undefined elements with inf
-    with np.errstate(invalid="ignore"):  # inf - inf: handled just below
+        compared &= np.isfinite(estimate)  # fd marks elements it cannot judge with inf
+    if allowed is None:
+        allowed = normwise_bound(exact_float, tol)
+    allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), got.shape)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: handled just below
         abs_err = np.abs(got - exact_float)
-    same_nonfinite = ~np.isfinite(exact_float) & (
-        (np.isnan(exact_float) & np.isnan(got)) | (got == exact_float))
-    abs_err = np.where(same_nonfinite, 0.0, abs_err)
+    same_infinity = np.isinf(exact_float) & (got == exact_float)
+    overflow = overflow_ok(got, exact_float, allowed, dtype) & compared & ~np.isinf(exact_float)
+    abs_err = np.where(same_infinity | overflow, 0.0, abs_err)
     abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)  # NaN is never within tolerance
-    scale = float(np.max(np.abs(exact_float[np.isfinite(exact_float)]), initial=0.0))
-    allowed = tol.atol + tol.rtol * scale
-    if estimate is not None:
-        allowed = allowed + 2 * np.where(compared, estimate, 0.0)
-    allowed = np.broadcast_to(allowed, got.shape)
     bad = compared & (abs_err > allowed)
-    check = QuantityCheck(name, not bool(bad.any()))
-    _fill_errors(check, got, exact_float, exact_objects, abs_err, compared, allowed, dtype)
-    check.details = _details(check, got, exact_float, tol, estimate)
-    if not check.ok:
+    # Where no derivative exists, NaN is the honest answer and a number is accepted
+    # only as a convention the registry declares.
+    invented = undefined & ~np.isnan(got) & ~convention & ~unsigned
+    check = QuantityCheck(name, not bool(bad.any() or invented.any()))
+    _fill_errors(check, got, exact_float, exact_objects, abs_err, compared, allowed, dtype,
+                 compared & ~(same_infinity | overflow))
+    check.details = _details(check, got, exact_float, tol, estimate, allowed)
+    check.undefined = _indices(undefined)
+    check.conventions = _indices(undefined & convention & ~np.isnan(got))
+    check.overflow = _indices(overflow)
+    check.infinite = _indices(unsigned)
+    messages = []
+    if bad.any():
         idx = check.worst_index
-        check.message = (f"{name}{list(idx) if idx else ''} = {float(got[idx])!r}, exact "
-                         f"{float(exact_float[idx])!r} (abs err {abs_err[idx]:.3g} > allowed "
-                         f"{allowed[idx]:.3g})")
-    skipped = int((~compared).sum())
+        messages.append(f"{name}{list(idx) if idx else ''} = {_num(got[idx])}, exact "
+                        f"{_num(exact_float[idx])} (abs err {abs_err[idx]:.3g} > allowed "
+                        f"{allowed[idx]:.3g}{_ulps(check)})")
+    if invented.any():
+        where = _names(name, _indices(invented))
+        idx = _indices(invented)[0]
+        messages.append(f"{where}: no derivative exists here (exact: undefined), but the backend "
+                        f"returned {_num(got[idx])}, which no registry convention gives")
+    check.message = "; ".join(messages)
+    skipped = int((~compared & ~undefined).sum())
     if skipped:
         check.details["not_compared"] = skipped
+        check.not_compared = _indices(~compared & ~undefined)
+    if check.undefined:
+        check.details["undefined"] = [list(i) for i in check.undefined[:DETAIL_ELEMENTS]]
+    if check.overflow:
+        check.details["overflow"] = [list(i) for i in check.overflow[:DETAIL_ELEMENTS]]
     return check
 
 
-def _fill_errors(check, got, exact_float, exact_objects, abs_err, compared, allowed, dtype):
+def _unsigned_infinity(exact_objects, shape) -> np.ndarray:
+    if exact_objects is None or np.shape(exact_objects) != shape or \
+            getattr(exact_objects, "dtype", None) is not np.dtype(object):
+        return np.zeros(shape, dtype=bool)
+    return np.vectorize(lambda v: str(v) == "zoo", otypes=[bool])(exact_objects).reshape(shape)
+
+
+def _mask(mask, shape) -> np.ndarray:
+    if mask is None:
+        return np.zeros(shape, dtype=bool)
+    return np.broadcast_to(np.asarray(mask, dtype=bool), shape).copy()
+
+
+def _indices(mask: np.ndarray) -> list[tuple]:
+    return [tuple(int(i) for i in idx) for idx in zip(*np.nonzero(mask))] if mask.ndim else \
+        ([()] if bool(mask) else [])
+
+
+def element_name(name: str, index: tuple) -> str:
+    return f"{name}{list(index)}" if index else name
+
+
+def _names(name: str, indices: list[tuple], most: int = 6) -> str:
+    shown = ", ".join(element_name(name, i) for i in indices[:most])
+    return shown + (f" and {len(indices) - most} more" if len(indices) > most else "")
+
+
+def _num(x) -> str:
+    return repr(float(x))
+
+
+def _ulps(check) -> str:
+    u = check.max_ulp_err
+    if u is None or not np.isfinite(u) or u < 2:
+        return ""
+    return f"; {u:.3g} ULPs"
+
+
+def _fill_errors(check, got, exact_float, exact_objects, abs_err, compared, allowed, dtype,
+                 measured):
     if not compared.any():
         check.max_abs_err = check.max_rel_err = check.max_ulp_err = 0.0
         return
-    tiny = 2.0 ** FORMATS[dtype][1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = abs_err / np.maximum(np.abs(exact_float), tiny)
-        margin = np.where(compared, abs_err / np.maximum(allowed, tiny), -1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Relative to the exact element; an exact 0 has no relative error (inf if missed).
+        rel = np.where(exact_float != 0, abs_err / np.abs(exact_float),
+                       np.where(abs_err == 0, 0.0, np.inf))
+        margin = np.where(compared, abs_err / np.maximum(allowed, 2.0 ** -1074), -1.0)
     check.max_abs_err = float(np.max(abs_err[compared]))
     check.max_rel_err = float(np.max(np.where(np.isnan(rel), np.inf, rel)[compared]))
     check.worst_index = tuple(int(i) for i in np.unravel_index(int(np.argmax(margin)), got.shape))
-    check.max_ulp_err = _max_ulps(got, exact_float, exact_objects, compared, dtype)
+    # an accepted overflow (got = inf) has no ULP error
+    check.max_ulp_err = _max_ulps(got, exact_float, exact_objects, measured, dtype)
 
 
 def _max_ulps(got, exact_float, exact_objects, compared, dtype) -> float:
@@ -129,16 +215,19 @@ def _max_ulps(got, exact_float, exact_objects, compared, dtype) -> float:
     return worst
 
 
-def _details(check, got, exact_float, tol, estimate) -> dict:
+def _details(check, got, exact_float, tol, estimate, allowed) -> dict:
     n = got.size
     details = {
         "exact": exact_float.ravel()[:DETAIL_ELEMENTS].tolist(),
         "got": got.ravel()[:DETAIL_ELEMENTS].tolist(),
         "shape": list(got.shape),
         "max_abs_err": check.max_abs_err, "max_rel_err": check.max_rel_err,
-        "max_ulp_err": check.max_ulp_err, "rtol": tol.rtol, "atol": tol.atol,
+        "max_ulp_err": check.max_ulp_err,
+        "allowed": allowed.ravel()[:DETAIL_ELEMENTS].tolist(),
         "worst_index": list(check.worst_index),
     }
+    if tol is not None:
+        details.update(rtol=tol.rtol, atol=tol.atol)
     if estimate is not None:
         details["estimate"] = estimate.ravel()[:DETAIL_ELEMENTS].tolist()
     if n > DETAIL_ELEMENTS:

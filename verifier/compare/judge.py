@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from verifier.cases.model import Case
 from verifier.compare.blame import Judged, assign_blame
+from verifier.compare.conditioning import Conditioning
 from verifier.compare.crosscheck import compare_without_reference
 from verifier.compare.divergence import describe_divergence
 from verifier.compare.dtypes import dtype_problems
-from verifier.compare.errors import check_quantity
-from verifier.compare.tolerance import tolerance_for
+from verifier.compare.element_judge import edge_notes, judge_quantity
+from verifier.compare.errors import element_name
 from verifier.contract import EXACT, LimitExceeded, ReferenceValues, Run
 from verifier.contract import ORACLE as ORACLE_NAME
 from verifier.reference import as_reference
@@ -36,7 +37,8 @@ def judge_case(case: Case, runs: dict[tuple[str, str], Run], oracle, claims,
     if case.skip is not None:
         keys = list(runs) + ([ORACLE] if include_oracle else [])
         return [_verdict(case, b, d, "skip", f"skipped: {case.skip.reason}") for b, d in keys]
-    rows = [_judge_numeric(case, backend, dtype, run, oracle)
+    conditioning = Conditioning(case)
+    rows = [_judge_numeric(case, backend, dtype, run, oracle, conditioning)
             for (backend, dtype), run in runs.items()]
     compare_without_reference(case, rows)
     oracle_suspect = assign_blame(rows)
@@ -55,7 +57,8 @@ def _verdict(case: Case, backend: str, dtype: str, status: str, message: str = "
 
 
 # --- numeric rows ---------------------------------------------------------------
-def _judge_numeric(case: Case, backend: str, dtype: str, run: Run, oracle) -> Judged:
+def _judge_numeric(case: Case, backend: str, dtype: str, run: Run, oracle,
+                   conditioning: Conditioning) -> Judged:
     row = Judged(_verdict(case, backend, dtype, "pass", seconds=run.seconds), run)
     v = row.verdict
     if run.skipped:
@@ -65,7 +68,7 @@ def _judge_numeric(case: Case, backend: str, dtype: str, run: Run, oracle) -> Ju
     elif run.error_kind:
         v.status, v.message = "error", f"{run.error_kind}: {run.error_message}"
     else:
-        _judge_numbers(case, run, oracle, row)
+        _judge_numbers(case, run, oracle, row, conditioning)
     return row
 
 
@@ -84,7 +87,8 @@ def _judge_expected_error(expected: str, backend: str, dtype: str, run: Run, v: 
                      f"{run.error_kind}: {_first_line(run.error_message)}")
 
 
-def _judge_numbers(case: Case, run: Run, oracle, row: Judged) -> None:
+def _judge_numbers(case: Case, run: Run, oracle, row: Judged,
+                   conditioning: Conditioning) -> None:
     v = row.verdict
     ref = _oracle_run(oracle, run.dtype, None)
     if ref.unfinished:
@@ -107,9 +111,8 @@ def _judge_numbers(case: Case, run: Run, oracle, row: Judged) -> None:
             v.message = f"{prefix}, but the oracle could not follow it: {_oracle_problem(ref)}"
             return
     for quantity, got, exact_float, exact_objects, estimate in _quantities(case, run, ref):
-        tol = tolerance_for(case, run.dtype, quantity, tuple(run.trace), run.backend)
-        row.checks[quantity] = check_quantity(quantity, got, exact_float, exact_objects,
-                                              run.dtype, tol, estimate)
+        row.checks[quantity] = judge_quantity(case, run, ref, quantity, got, exact_float,
+                                              exact_objects, estimate, conditioning)
     checks = list(row.checks.values())
     v.details = {c.name: c.details for c in checks}
     for attr in ("max_abs_err", "max_rel_err", "max_ulp_err"):
@@ -117,7 +120,10 @@ def _judge_numbers(case: Case, run: Run, oracle, row: Judged) -> None:
         setattr(v, attr, max(values) if values else None)
     failures = [c.message for c in checks if not c.ok] + dtype_problems(run.dtype, run.result_dtypes)
     v.status = "fail" if failures else "pass"
-    v.message = "; ".join(([prefix] if prefix else []) + failures)
+    v.undefined = [element_name(c.name, i) for c in checks for i in c.undefined
+                   if i not in c.infinite]
+    v.undefined_elements = len(v.undefined)
+    v.message = "; ".join(([prefix] if prefix else []) + failures + edge_notes(checks, run))
 
 
 def _quantities(case: Case, run: Run, ref: Run):

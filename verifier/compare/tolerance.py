@@ -56,6 +56,8 @@ ILL_CONDITIONED = ("det", "inverse")
 def tolerance_for(case: Case, dtype: str, quantity: str, trace: tuple = (),
                   backend: str = "") -> Tolerance:
     """The tolerance for one quantity ('value', 'grad.x', 'hvp.x') of one run."""
+    if backend == "fd" and "fd" in case.tolerance:
+        return case.tolerance["fd"]
     if dtype in case.tolerance:
         return case.tolerance[dtype]
     base = default_tolerance(case, dtype, trace)

@@ -26,7 +26,7 @@ MAX_EXPONENT = limits.MAX_EXPONENT  # |n| in `a ** n` when n is a literal
 MAX_POWER_DIGITS = limits.MAX_POWER_DIGITS
 MAX_DECIMAL_EXPONENT = limits.MAX_DECIMAL_EXPONENT  # |k| in `1e<k>`
 
-CONSTANTS = ("pi", "e")
+CONSTANTS = ("pi", "e", "inf", "nan")  # inf and nan: IEEE values, as math.inf, math.nan
 BOOL_NAMES = {"true": True, "false": False}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}

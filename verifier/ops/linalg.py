@@ -167,9 +167,26 @@ def _transpose_last(ns, m):
 
 
 def _det_vjp(ns, g, out, x):
-    # d det(X)/dX = det(X) X^-T (X invertible; the domain keeps it well-conditioned)
+    if isinstance(x, np.ndarray) and np.any(np.asarray(out) == 0):
+        # d det(X)/dX is the cofactor matrix adj(X)^T, which exists for singular X too
+        # (torch 2.13 returns zeros at an exactly singular X: wrong, e.g. [[1, 2], [2, 4]]).
+        return (np.expand_dims(np.asarray(g), (-1, -2)) * _cofactors(x),)
+    # d det(X)/dX = det(X) X^-T (X invertible)
     scale = ns.unsqueeze(ns.unsqueeze(g * out, -1), -1)
     return (scale * _transpose_last(ns, ns.inverse(x)),)
+
+
+def _cofactors(x: np.ndarray) -> np.ndarray:
+    """C_ij = (-1)^(i+j) det(X without row i and column j), for every matrix of a batch."""
+    n = x.shape[-1]
+    if n == 1:
+        return np.ones_like(x)
+    out = np.empty_like(x)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(x, i, axis=-2), j, axis=-1)
+            out[..., i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return out
 
 
 register(Op(
@@ -178,7 +195,8 @@ register(Op(
     sympy=lambda a: _per_matrix(a, lambda m: m.det()),
     domain=(WELL_CONDITIONED,),
     extra={"node_name": "LinalgDetBackward0"},
-    kinks="the gradient formula det(X) X^-T needs X invertible; singular X is not supported",
+    kinks="at a singular X the gradient is the cofactor matrix adj(X)^T (torch 2.13: zeros); "
+          "second order at a singular X is not supported",
 ))
 
 

@@ -38,8 +38,10 @@ def _norm_vjp(ns, g, out, x, p=2, dim=None, keepdim=False):
         return (g * x / safe,)  # d|x|_2/dx = x / |x|_2
     if p == 1:
         return (g * ns.sign(x),)
-    # d (sum |x_j|^p)^(1/p) / dx_i = sign(x_i) |x_i|^(p-1) / |x|_p^(p-1)
-    return (g * ns.sign(x) * ns.abs(x) ** (p - 1) / safe ** (p - 1),)
+    # d (sum |x_j|^p)^(1/p) / dx_i = sign(x_i) |x_i|^(p-1) / |x|_p^(p-1); at x_i = 0 it is
+    # 0 as in torch (sign 0), also for p < 1 where |0|^(p-1) is inf: 1 there keeps 0·inf out.
+    magnitude = ns.where(x == 0, 1, ns.abs(x))
+    return (g * ns.sign(x) * magnitude ** (p - 1) / safe ** (p - 1),)
 
 
 def _norm_sympy(a, p=2, dim=None, keepdim=False):

@@ -30,6 +30,8 @@ def rational(value) -> sp.Rational:
     if isinstance(value, (int, np.integer)):
         return sp.Integer(int(value))
     if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):  # an IEEE input value: SymPy's oo, -oo, nan
+            return sp.nan if np.isnan(value) else (sp.oo if value > 0 else -sp.oo)
         return sp.Rational(Fraction(float(value)))
     raise TypeError(f"cannot take {value!r} as an exact number")
 

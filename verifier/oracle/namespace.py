@@ -41,7 +41,7 @@ class SympyNamespace(Namespace):
         return rational(value)
 
     def constant(self, name: str):
-        return {"pi": sp.pi, "e": sp.E}[name]
+        return {"pi": sp.pi, "e": sp.E, "inf": sp.oo, "nan": sp.nan}[name]
 
     # --- operations through the registry -------------------------------------
     def call(self, func: str, args: list, kwargs: dict):

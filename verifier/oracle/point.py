@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from verifier.cases.model import Case, Input
+from verifier.cases.model import Case, Input, exact_or_ieee
 from verifier.oracle.evaluate import rational
 
 DTYPES = ("exact", "float64", "float32")
@@ -56,7 +56,7 @@ class PointInput:
             return [self.uniform], np.zeros(self.shape, dtype=np.int64)
         if self.floats is not None:
             values, inverse = np.unique(self.floats, return_inverse=True)
-            return [Fraction(float(v)) for v in values], inverse.reshape(self.shape)
+            return [exact_or_ieee(v) for v in values], inverse.reshape(self.shape)
         index: dict = {}
         inverse = np.empty(self.shape, dtype=np.int64)
         for i, v in enumerate(self.fractions.flat):
@@ -88,7 +88,7 @@ class PointInput:
             return self.fractions
         if self.uniform is not None:
             return np.full(self.shape, self.uniform, dtype=object)
-        return _map(self.floats, lambda f: Fraction(float(f)))
+        return _map(self.floats, exact_or_ieee)
 
 
 def point_input(spec: Input, dtype: str) -> PointInput:
@@ -100,7 +100,7 @@ def point_input(spec: Input, dtype: str) -> PointInput:
     if spec.kind == "fill" and exact.size:
         value = exact.flat[0]
         if dtype != "exact":
-            value = Fraction(_round(float(value), dtype))
+            value = exact_or_ieee(_round(float(value), dtype))
         return PointInput(spec.name, shape, uniform=value)
     as64 = _float64(exact)
     if dtype == "float32":
@@ -108,7 +108,7 @@ def point_input(spec: Input, dtype: str) -> PointInput:
     if dtype == "float64" or spec.kind == "random":
         # A random input is exactly the float64 it was drawn as.
         return PointInput(spec.name, shape, floats=as64)
-    if all(Fraction(float(f)) == v for f, v in zip(as64.flat, exact.flat)):
+    if all(_same(exact_or_ieee(f), v) for f, v in zip(as64.flat, exact.flat)):
         return PointInput(spec.name, shape, floats=as64)
     return PointInput(spec.name, shape, fractions=exact)
 
@@ -144,7 +144,13 @@ def _round(value: float, dtype: str) -> float:
     return float(np.float32(value)) if dtype == "float32" else value
 
 
+def _same(a, b) -> bool:
+    return a == b or (a != a and b != b)  # NaN input values are the same value here
+
+
 def _longdouble(value) -> np.longdouble:
+    if isinstance(value, float) and not np.isfinite(value):
+        return np.longdouble(value)
     value = Fraction(value)
     return np.longdouble(value.numerator) / np.longdouble(value.denominator)
 

@@ -2,7 +2,7 @@
 
 {"summary": {passed, failed, errors, skipped, xfailed, xpassed},
  "results": [{case, file, backend, dtype, status, max_abs_err, max_rel_err, message,
-              max_ulp_err, blame, diverged, seconds}],
+              max_ulp_err, blame, diverged, seconds, undefined, undefined_elements}],
  "problems": ["FILE:LINE: case NAME: what is wrong", ...], "seconds": T}
 
 Errors that are NaN or infinite are written as null (JSON has no NaN); the
@@ -31,7 +31,9 @@ def result_row(v: Verdict) -> dict:
             "status": v.status, "max_abs_err": _number(v.max_abs_err),
             "max_rel_err": _number(v.max_rel_err), "message": v.message,
             "max_ulp_err": _number(v.max_ulp_err), "blame": v.blame,
-            "diverged": bool(v.diverged), "seconds": _number(v.seconds)}
+            "diverged": bool(v.diverged), "seconds": _number(v.seconds),
+            # elements where no derivative exists, named and counted (CI sums the counts)
+            "undefined": list(v.undefined), "undefined_elements": int(v.undefined_elements)}
 
 
 def build_report(verdicts: list[Verdict], summary: Summary, problems=(),

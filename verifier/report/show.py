@@ -145,7 +145,27 @@ def _detail_text(details: dict) -> str:
     for key, value in (details or {}).items():
         if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool):
             parts.append(f"{key} {float(value):.3g}")
-    return "  ".join(parts)
+    return "  ".join(parts + _bound_text(details or {}))
+
+
+def _bound_text(details: dict) -> list[str]:
+    """The error allowed at the worst element, its condition number and the rule used."""
+    allowed, exact = details.get("allowed"), details.get("exact")
+    if not allowed or not exact:
+        return []
+    shape = details.get("shape") or []
+    index = details.get("worst_index") or []
+    flat = int(np.ravel_multi_index(tuple(index), tuple(shape))) if index and shape else 0
+    if flat >= len(allowed):
+        return []
+    parts = [f"allowed {allowed[flat]:.3g}"]
+    sensitivity = details.get("sensitivity")
+    if sensitivity and flat < len(sensitivity) and exact[flat]:
+        # relative condition number: Σ_j |∂q/∂x_j|·|x_j| / |q|
+        parts.append(f"cond {abs(sensitivity[flat] / exact[flat]):.3g}")
+    if details.get("rule"):
+        parts.append(f"rule: {details['rule']}")
+    return parts
 
 
 def render_show(outcome, style: Style | None = None, full: bool = False) -> str:

@@ -69,7 +69,9 @@ class GraphNamespace(Namespace):
         return T(np.array(v, dtype=object))
 
     def constant(self, name: str):
-        return T(np.array(arb.pi() if name == "pi" else arb(1).exp(), dtype=object))
+        values = {"pi": arb.pi, "e": lambda: arb(1).exp(),  # inf, nan: the IEEE constants
+                  "inf": lambda: arb("inf"), "nan": lambda: arb("nan")}
+        return T(np.array(values[name](), dtype=object))
 
     # --- calls -------------------------------------------------------------------------
     def call(self, func: str, args: list, kwargs: dict):

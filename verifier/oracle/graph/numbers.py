@@ -39,7 +39,10 @@ class Undecided(Exception):
 
 
 def exact(value) -> fmpq:
-    """A Fraction, int, bool or float (by its binary value) as an exact fmpq."""
+    """A Fraction, int, bool or float (by its binary value) as an exact fmpq; an IEEE
+    input value (inf, -inf, nan) as arb's infinity or NaN."""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return NAN if math.isnan(value) else (POS_INF if value > 0 else NEG_INF)
     if type(value) is float:
         return fmpq(*value.as_integer_ratio())
     if isinstance(value, fmpq):
