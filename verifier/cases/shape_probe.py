@@ -166,7 +166,11 @@ class _ProbeInterpreter(Interpreter):
 
 
 def _array(value):
-    return value if isinstance(value, np.ndarray) else np.asarray(value, dtype=np.float64)
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (bool, np.bool_)):  # a comparison of 0-d arrays: keep it a condition
+        return np.asarray(value)
+    return np.asarray(value, dtype=np.float64)
 
 
 def _float64(inp: Input) -> np.ndarray:
