@@ -208,7 +208,26 @@ def square_matrices(d):
     return [(2,) * d.int(0, 1) + (n, n)], {}
 
 
+def lerp(d):
+    a = shape(d)
+    weight = broadcast_partner(d, a)
+    return [a, broadcast_partner(d, a), weight], {}
+
+
+def round_(d):
+    return [shape(d)], d.choice(({}, {"decimals": 1}))
+
+
+def logit(d):
+    return [shape(d)], d.choice(({}, {"eps": 0.2}))
+
+
+def polygamma(d):
+    return [shape(d)], {"n": d.int(0, 2)}
+
+
 BUILDERS = {
+    "lerp": lerp, "polygamma": polygamma, "round": round_, "logit": logit,
     "where": where, "clamp": clamp, "softplus": softplus,
     "sum": reduction, "mean": reduction, "amax": reduction, "amin": reduction,
     "prod": prod, "norm": norm, "logsumexp": logsumexp,

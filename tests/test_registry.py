@@ -19,10 +19,14 @@ sum mean prod amax amin norm logsumexp softmax log_softmax
 reshape view transpose permute t squeeze unsqueeze expand cat stack flatten
 matmul dot outer trace det inverse clone
 """.split())
+# Issue 11, part A: the elementwise list and torch.nn.functional (tests/nn_contract.py).
+from tests.nn_contract import ISSUE_11A, NAME_VARIES  # noqa: E402
+
+CONTRACT |= ISSUE_11A
 # In the language beyond the list above: numel (claims use it: 6 * (x + 2) / numel(x)).
 LANGUAGE_EXTRAS = {"numel"}
 # Used by the engine itself, not callable from case files.
-INTERNAL = {"index", "index_scatter", "to_dtype", "copy_from", "fill_value", "sign"}
+INTERNAL = {"index", "index_scatter", "to_dtype", "copy_from", "fill_value", "polygamma"}
 # torch has Tensor.where(condition, other) with self as the *input*: not torch.where's order,
 # and Tensor.index is not indexing; these two keep method=False on purpose.
 METHOD_EXCEPTIONS = {"where", "index"}
@@ -31,7 +35,7 @@ WITH_KINKS = {"abs", "relu", "clamp", "maximum", "minimum", "amax", "amin", "nor
               "sqrt", "softplus"}
 # grad_fn names that depend on torch's dispatch (a dim given, a tensor exponent, a matmul's
 # operand ranks): the engine gives one name per op.
-NAME_DEPENDS_ON_CALL = {"sum", "mean", "prod", "pow", "matmul", "squeeze", "flatten"}
+NAME_DEPENDS_ON_CALL = {"sum", "mean", "prod", "pow", "matmul", "squeeze", "flatten"} | NAME_VARIES
 
 
 def test_every_contract_function_is_registered():

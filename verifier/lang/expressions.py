@@ -21,6 +21,7 @@ MAX_LITERAL_CHARS = 100  # digits of one number literal
 MAX_EXPONENT = 10_000  # |n| in `a ** n` when n is a literal
 MAX_POWER_DIGITS = 10_000  # decimal digits of a literal `a ** n` computed exactly
 MAX_DECIMAL_EXPONENT = 1_000  # |k| in `1e<k>`
+MAX_OPTION_CHARS = 40  # a string argument names an option: mode="reflect"
 
 CONSTANTS = ("pi", "e")
 BOOL_NAMES = {"true": True, "false": False}
@@ -154,6 +155,12 @@ class ExpressionBuilder:
         """A call argument: an expression, or a (nested) list/tuple literal."""
         if isinstance(node, (ast.List, ast.Tuple)):
             return ir.ListExpr(tuple(self._argument(e) for e in node.elts), node.lineno)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # An option's name (mode="reflect"): data for the function, never evaluated.
+            if len(node.value) > MAX_OPTION_CHARS or not node.value.replace("_", "").isalnum():
+                raise self.error(node, f"the string {node.value[:40]!r} is not an option name "
+                                       "(letters, digits and _ only)")
+            return ir.Str(node.value, node.lineno)
         return self._expr(node)
 
     # --- leaves ----------------------------------------------------------------
@@ -168,7 +175,8 @@ class ExpressionBuilder:
         if isinstance(v, complex):
             raise self.error(node, "complex numbers (1j) are not supported")
         if isinstance(v, (str, bytes)):
-            raise self.error(node, "strings are not part of the case language")
+            raise self.error(node, "strings are only allowed as function arguments that name an "
+                                   'option (gelu(x, approximate="tanh"))')
         if v is None:
             raise self.error(node, "None is not part of the case language; leave the argument out "
                                    "to get its default")

@@ -2,12 +2,15 @@
 
 from verifier.ops import (
     arithmetic,  # noqa: F401
+    binary_special,  # noqa: F401
     copies,  # noqa: F401
     elementwise,  # noqa: F401
+    elementwise_special,  # noqa: F401
     indexing,  # noqa: F401
     linalg,  # noqa: F401
     norms,  # noqa: F401
     piecewise,  # noqa: F401
     reductions,  # noqa: F401
     shape,  # noqa: F401
+    steps,  # noqa: F401
 )
