@@ -9,7 +9,7 @@ import torch
 
 import verifier.engine as engine
 from tests.op_examples import RandomDraws, build
-from tests.test_ops_vs_torch import as_numpy, call, make_inputs
+from tests.test_ops_vs_torch import as_numpy, call, differentiable, make_inputs, make_leaves
 from verifier.ops.registry import all_ops, language_functions
 
 CONTRACT = set("""
@@ -101,10 +101,7 @@ def test_grad_fn_name_matches_torch(name):
     op, arrays, params = _example(name)
 
     def result(module):
-        leaves = [module.tensor(a) if i in op.nondiff else
-                  module.tensor(a, dtype=module.float64, requires_grad=True)
-                  for i, a in enumerate(arrays)]
-        return call(module, op, leaves, params)
+        return call(module, op, make_leaves(module, op, arrays, module.float64), params)
     assert result(engine).grad_fn.name() == result(torch).grad_fn.name()
 
 
@@ -112,7 +109,10 @@ def _exact(arrays, op):
     """Inputs as object arrays of exact Rationals (where's condition as SymPy booleans)."""
     out = []
     for i, a in enumerate(arrays):
-        convert = (lambda v: sp.true if v else sp.false) if i in op.nondiff else sp.Rational
+        if a is None:
+            out.append(None)
+            continue
+        convert = (lambda v: sp.true if v else sp.false) if a.dtype == bool else sp.Rational
         exact = np.empty(a.shape, dtype=object)
         exact.ravel()[:] = [convert(v) for v in np.asarray(a).ravel().tolist()] if a.size else []
         out.append(exact)
@@ -148,8 +148,9 @@ def test_sympy_derivative_matches_the_engine(name):
     op, arrays, params = _example(name, seed=1)
     exact_arrays = _exact(arrays, op)
     bindings, symbolic = {}, []
+    diff = differentiable(op, arrays)
     for i, a in enumerate(exact_arrays):
-        if i in op.nondiff:
+        if i not in diff:
             symbolic.append(a)
             continue
         symbols = sp.symbols(f"x{i}_0:{a.size}")
@@ -161,12 +162,11 @@ def test_sympy_derivative_matches_the_engine(name):
     seed = np.random.default_rng(2).integers(-3, 4, size=out.shape)
     total = sp.Add(*[e * int(s) for e, s in zip(out.ravel(), seed.ravel())])
 
-    leaves = [engine.tensor(a) if i in op.nondiff else
-              engine.tensor(a, dtype=engine.float64, requires_grad=True) for i, a in enumerate(arrays)]
+    leaves = make_leaves(engine, op, arrays, engine.float64)
     result = call(engine, op, leaves, params)
     result.backward(engine.tensor(seed.astype(np.float64)))
     for i, (leaf, syms) in enumerate(zip(leaves, symbolic)):
-        if i in op.nondiff:
+        if i not in diff:
             continue
         want = np.array([float(sp.N(sp.diff(total, s).subs(bindings), 30)) for s in syms.ravel()])
         got = as_numpy(leaf.grad).ravel() if leaf.grad is not None else np.zeros(want.shape)

@@ -41,6 +41,7 @@ def _on_arrays(engine, body, g, arrays, params, wanted):
             leaves.append(leaf)
         else:
             leaves.append(a)
+    wanted = [w and isinstance(a, np.ndarray) and a.dtype.kind == "f" for w, a in zip(wanted, arrays)]
     chosen = [leaves[i] for i in range(len(leaves)) if wanted[i]]
     with enable_grad():
         out = body(engine, *leaves, **params)

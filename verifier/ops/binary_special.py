@@ -10,7 +10,9 @@ import numpy as np
 
 from verifier.ops.promotion import binary
 from verifier.ops.registry import Domain, Op, register, vjp_by_input
-from verifier.ops.symbolic import elementwise2, elementwise3, sp
+from verifier.ops.symbolic import LazyModule, elementwise2, elementwise3, sp
+
+steps = LazyModule("verifier.ops.sympy_steps")
 
 AWAY_FROM_ZERO = Domain(avoid=(0.0,), margin=0.2)
 
@@ -63,38 +65,35 @@ def _promoted(x, y):
 
 
 def _xlogy_x(ns, g, out, x, y):
-    # d/dx x log y = log y, and 0 where x == 0 (torch: xlogy(x != 0, y))
-    return ns.where(x == 0, 0, g * ns.log(y))
+    # d/dx x log y = log y; torch masks it to 0 where x == 0 and y <= 0
+    grad = g * ns.log(y)
+    return ns.where(x == 0, ns.where(y <= 0, 0, grad), grad)
 
 
 def _xlog1py_x(ns, g, out, x, y):
-    return ns.where(x == 0, 0, g * ns.log1p(y))
-
-
-def _zero_at_zero(build):
-    def one(x, y):
-        return sp.Piecewise((0, sp.Eq(x, 0)), (build(x, y), True))
-    return one
+    grad = g * ns.log1p(y)
+    return ns.where(x == 0, ns.where(y <= -1, 0, grad), grad)
 
 
 register(Op(
     name="xlogy", inputs=("input", "other"), kind="binary",
     forward=_xlogy,
     vjp=vjp_by_input(_xlogy_x, lambda ns, g, out, x, y: g * x / y),  # d/dy x log y = x / y
-    sympy=elementwise2(_zero_at_zero(lambda x, y: x * sp.log(y))),
+    sympy=elementwise2(lambda x, y: steps.xlogy(x, y)),
     domain=(Domain(), Domain(low=0.1, high=3.0)),
-    kinks="xlogy(0, y) = 0 and its x-gradient is 0 there (torch); the y-gradient x / y is nan "
-          "at x = y = 0 in torch, 0 in the SymPy form",
+    kinks="xlogy(0, y) = 0; the x-gradient is log y, masked to 0 where x = 0 and y <= 0 "
+          "(torch); the y-gradient x / y is nan at x = y = 0",
 ))
 
 register(Op(
     name="xlog1py", inputs=("input", "other"), kind="binary",
     forward=_xlog1py,
     vjp=vjp_by_input(_xlog1py_x, lambda ns, g, out, x, y: g * x / (y + 1)),
-    sympy=elementwise2(_zero_at_zero(lambda x, y: x * sp.log(1 + y))),
+    sympy=elementwise2(lambda x, y: steps.xlogy(x, y, 1)),
     torch=lambda torch, x, y: torch.special.xlog1py(x, y),
     method=False, domain=(Domain(), Domain(low=-0.5, high=3.0)),
-    kinks="xlog1py(0, y) = 0 and its x-gradient is 0 there (torch.special.xlog1py)",
+    kinks="xlog1py(0, y) = 0; the x-gradient is log(1 + y), masked to 0 where x = 0 and "
+          "y <= -1 (torch.special.xlog1py)",
     extra={"node_name": "SpecialXlog1PyBackward0"},
     doc="torch.special.xlog1py: x log(1 + y), 0 where x = 0",
 ))

@@ -112,12 +112,87 @@ def composite(body, differentiable=None):
     def forward(*arrays, **params):
         return body(RAW, *map(_absent, arrays), **params)
 
-    def vjp(ns, g, out, *inputs, **params):
+    # positional-only: torch's normalize has a parameter named `out`
+    def vjp(ns, g, _out, /, *inputs, **params):
         from verifier.engine.subgraph import differentiate
         wanted = [differentiable is None or i in differentiable for i in range(len(inputs))]
         return differentiate(body, ns, g, inputs, params, wanted)
 
     def sympy(*arrays, **params):
-        return body(SYMBOLIC, *map(_absent, arrays), **exact_params(params))
+        return np.asarray(body(SYMBOLIC, *map(_absent, arrays), **exact_params(params)),
+                          dtype=object)
 
     return forward, vjp, sympy
+
+
+_RELATIONS = {"<": "StrictLessThan", "<=": "LessThan", ">": "StrictGreaterThan",
+              ">=": "GreaterThan"}
+
+
+def compare(ns, op: str, a, b):
+    """a < b (<=, >, >=) in any namespace: SymPy relations in the SymPy form, which
+    `where` turns into a Piecewise decided at the point."""
+    if ns is SYMBOLIC:
+        relation = getattr(sp, _RELATIONS[op])
+        make = np.frompyfunc(lambda u, v: relation(u, v), 2, 1)
+        return np.asarray(make(_object(a), _object(b)), dtype=object)
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    return a >= b
+
+
+def constant(ns, array: np.ndarray, like=None):
+    """A constant array in a body: an exact object array in the SymPy form, an engine
+    tensor on the engine (so ops can save it); cast to the dtype of `like` when given."""
+    if ns is SYMBOLIC:
+        return _exact_array(array)
+    if like is not None and array.dtype != bool:
+        from verifier.ops.promotion import numpy_dtype
+        array = array.astype(numpy_dtype(like))
+    from verifier.ops.raw import RAW
+    if ns is RAW:
+        return array
+    return ns.tensor(array)
+
+
+def register_composite(name, inputs, body, params=(), *, optional=(), positional=None,
+                       nondiff=(), node_name=None, domain=None, doc="", kinks="", kind="nn",
+                       method=False, torch=None, saves=None, saves_out=False):
+    """Register a composite op of torch.nn.functional (torch callable: F.<name>).
+
+    saves: the inputs torch saves (their in-place change makes backward raise, as in
+    torch); the node keeps copies of every input, so the others cannot go stale.
+    """
+    from verifier.ops.registry import Domain, Op, register
+
+    differentiable = tuple(i for i in range(len(inputs)) if i not in nondiff)
+    forward, vjp, sympy = composite(body, differentiable)
+    extra = {"snapshot": True, "saves_out": saves_out}
+    if saves is not None:
+        extra["saves"] = tuple(saves)
+    if node_name:
+        extra["node_name"] = node_name
+    if optional:
+        extra["optional"] = tuple(optional)
+    if positional:
+        extra["positional"] = tuple(positional)
+    return register(Op(
+        name=name, inputs=tuple(inputs), params=tuple(params), forward=forward, vjp=vjp,
+        sympy=sympy, kind=kind, method=method, nondiff=tuple(nondiff),
+        torch=torch or _functional(name, inputs if positional else None),
+        domain=domain or tuple(Domain() for _ in inputs), kinks=kinks, extra=extra,
+        doc=doc or f"torch.nn.functional.{name}",
+    ))
+
+
+def _functional(name, by_name):
+    """torch.nn.functional.<name>; tensors by keyword where torch interleaves them with options."""
+    if by_name:
+        def call(torch, *tensors, **params):
+            return getattr(torch.nn.functional, name)(**dict(zip(by_name, tensors)), **params)
+        return call
+    return lambda torch, *tensors, **params: getattr(torch.nn.functional, name)(*tensors, **params)

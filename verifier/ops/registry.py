@@ -64,7 +64,7 @@ class Op:
     params: tuple[Param, ...] = ()
     # torch(torch_module, *tensors, **params); None means getattr(torch, name).
     torch: Callable[..., Any] | None = None
-    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index'
+    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index', 'nn' (layers, losses)
     kind: str = "elementwise"
     # torch has it as a Tensor method too (x.exp()).
     method: bool = True

@@ -100,3 +100,34 @@ class FirstMaxShare(sp.Function):
 
     def fdiff(self, argindex=1):
         return sp.Integer(0)
+
+
+class XLogY(sp.Function):
+    """xlogy(x, y) = x log(y + shift), 0 where x = 0 (torch's xlogy, shift 0; xlog1py, shift 1).
+
+    torch's derivatives: d/dx = log(y + shift), taken as 0 where x = 0 and y + shift <= 0;
+    d/dy = x / (y + shift) (nan at x = 0, y + shift = 0, as 0/0).
+    """
+
+    @classmethod
+    def _evaluate(cls, shift, x, y):
+        if x.is_number and x.is_zero and y.is_number and not y.has(sp.nan):
+            return sp.Integer(0)
+        if x.is_number and x.is_zero is False and y.is_number:
+            return x * sp.log(y + shift)
+        return None
+
+    # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
+    eval = _evaluate
+
+    def fdiff(self, argindex=2):
+        shift, x, y = self.args
+        if argindex == 2:
+            return sp.Piecewise((0, sp.And(sp.Eq(x, 0), y + shift <= 0)), (sp.log(y + shift), True))
+        if argindex == 3:
+            return x / (y + shift)
+        return sp.Integer(0)
+
+
+def xlogy(x, y, shift=0):
+    return XLogY(sp.Integer(shift), x, y)
