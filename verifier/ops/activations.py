@@ -4,7 +4,7 @@ Smooth ones that torch defines as a composition (gelu, silu, mish, softsign, glu
 are composites (composite.py).  Piecewise ones get their own VJP, because
 torch's convention at the joins is part of their meaning: relu6 and hardtanh
 pass no gradient *at* their bounds (clamp passes it), hardsigmoid neither,
-hardswish takes the inner piece at -3 and 3, elu/celu/selu the exponential
+hardswish takes the outer pieces at -3 and 3, elu/celu/selu the exponential
 piece at 0, leaky_relu the negative slope at 0.
 """
 
@@ -181,15 +181,15 @@ def _hardswish(x, inplace=False):
 
 
 def _hardswish_vjp(ns, g, out, x, inplace=False):
-    # 0 below -3, x/3 + 1/2 on [-3, 3] (both ends included, torch), 1 above 3
-    return (ns.where(x < -3, 0, ns.where(x <= 3, g * (x / 3 + 0.5), g)),)
+    # 0 up to -3 (included), x/3 + 1/2 on (-3, 3), 1 from 3 on (torch 2.13)
+    return (ns.where(x <= -3, 0, ns.where(x < 3, g * (x / 3 + 0.5), g)),)
 
 
 _register("hardswish", _hardswish, _hardswish_vjp,
           lambda a, inplace=False: elementwise(lambda x: sp.Piecewise(
-              (0, x < -3), (x * (x + 3) / 6, x <= 3), (x, True)))(a),
+              (0, x <= -3), (x * (x + 3) / 6, x < 3), (x, True)))(a),
           domain=Domain(low=-5, high=5, avoid=(-3.0, 3.0)),
-          kinks="at -3 and at 3 the gradient is the middle piece's, x/3 + 1/2 (torch)")
+          kinks="at -3 the gradient is 0 and at 3 it is 1: the outer pieces' (torch)")
 
 
 def _hardsigmoid(x, inplace=False):

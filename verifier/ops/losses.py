@@ -41,10 +41,10 @@ def reduce_loss(ns, loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _weighted(ns, loss, weight, reduction, mean_by_weight):
+def _weighted(ns, loss, weight, reduction, mean_by_weight, broadcast=False):
     if weight is None:
         return reduce_loss(ns, loss, reduction)
-    if tuple(weight.shape) != tuple(loss.shape):
+    if not broadcast and tuple(weight.shape) != tuple(loss.shape):
         raise ValueError("Weights and input must have the same size.")
     loss = loss * weight
     if reduction == "mean" and mean_by_weight:
@@ -66,20 +66,26 @@ def _l1(ns, x, target, weight=None, size_average=None, reduce=None, reduction="m
                      True)
 
 
+def _two_sided(ns, d, bound, inner, outer):
+    """inner(d) for -bound < d < bound, outer(|d|) outside: conditions on d itself (the
+    SymPy form then holds plain relations, decided at the point)."""
+    return ns.where(compare(ns, "<=", d, -bound), outer(-d),
+                    ns.where(compare(ns, ">=", d, bound), outer(d), inner(d)))
+
+
 def _smooth_l1(ns, x, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    d = ns.abs(x - target)
+    d = x - target
     if beta == 0:
-        loss = d
+        loss = ns.abs(d)
     else:
-        # d^2 / (2 beta) below beta, d - beta/2 from beta on (the pieces meet with slope 1)
-        loss = ns.where(compare(ns, "<", d, beta), d * d / (2 * beta), d - beta / 2)
+        # d^2 / (2 beta) inside (-beta, beta), |d| - beta/2 outside (the pieces meet with slope 1)
+        loss = _two_sided(ns, d, beta, lambda e: e * e / (2 * beta), lambda a: a - beta / 2)
     return reduce_loss(ns, loss, reduction_of(reduction, size_average, reduce))
 
 
 def _huber(ns, x, target, weight=None, reduction="mean", delta=1.0):
-    d = ns.abs(x - target)
-    # d^2 / 2 below delta, delta (d - delta/2) from delta on
-    loss = ns.where(compare(ns, "<", d, delta), d * d / 2, (d - delta / 2) * delta)
+    # d^2 / 2 inside (-delta, delta), delta (|d| - delta/2) outside
+    loss = _two_sided(ns, x - target, delta, lambda e: e * e / 2, lambda a: (a - delta / 2) * delta)
     return _weighted(ns, loss, weight, reduction, False)
 
 
@@ -245,7 +251,7 @@ def _binary_cross_entropy(ns, x, target, weight=None, size_average=None, reduce=
     # -(t log x + (1 - t) log(1 - x)), each log clamped at -100 (torch)
     loss = -(target * ns.clamp(ns.log(x), min=-100) + (1 - target) * ns.clamp(ns.log(1 - x),
                                                                               min=-100))
-    return _weighted(ns, loss, weight, reduction_of(reduction, size_average, reduce), False)
+    return _weighted(ns, loss, weight, reduction_of(reduction, size_average, reduce), False, True)
 
 
 register_composite("binary_cross_entropy", ("input", "target", "weight"), _binary_cross_entropy,
@@ -266,7 +272,7 @@ def _bce_with_logits(ns, x, target, weight=None, pos_weight=None, size_average=N
         loss = (1 - target) * x - log_sig
     else:
         loss = (1 - target) * x - ((pos_weight - 1) * target + 1) * log_sig
-    return _weighted(ns, loss, weight, reduction_of(reduction, size_average, reduce), False)
+    return _weighted(ns, loss, weight, reduction_of(reduction, size_average, reduce), False, True)
 
 
 register_composite("binary_cross_entropy_with_logits",
