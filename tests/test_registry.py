@@ -108,7 +108,7 @@ def test_grad_fn_name_matches_torch(name):
 def _exact(arrays, op):
     """Inputs as object arrays of exact Rationals (where's condition as SymPy booleans)."""
     out = []
-    for i, a in enumerate(arrays):
+    for a in arrays:
         if a is None:
             out.append(None)
             continue

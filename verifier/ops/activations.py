@@ -19,6 +19,7 @@ from verifier.ops.registry import Domain, Op, Param, register
 from verifier.ops.symbolic import elementwise, sp
 
 INPLACE = Param("inplace", False, "bool")
+ANYWHERE = Domain()
 
 
 def _functional(name):
@@ -31,18 +32,19 @@ def _no_inplace(name, inplace):
                                   "call it with inplace=False and use the result")
 
 
-def _register(name, forward, vjp, sympy, params=(), domain=Domain(), kinks="", node_name=None,
+def _register(name, forward, vjp, sympy, params=(), domain=ANYWHERE, kinks="", node_name=None,
               uses_out=False, doc="", inplace=True):
     params = tuple(params) + ((INPLACE,) if inplace else ())
     extra = {"node_name": node_name} if node_name else {}
     register(Op(
         name=name, inputs=("input",), params=params, forward=forward, vjp=vjp,
-        sympy=lambda *arrays, **p: sympy(*arrays, **exact_params(p)), torch=_functional(name), method=False, domain=(domain,), kinks=kinks,
+        sympy=lambda *arrays, **p: sympy(*arrays, **exact_params(p)),
+        torch=_functional(name), method=False, domain=(domain,), kinks=kinks,
         uses_out=uses_out, extra=extra, doc=doc or f"torch.nn.functional.{name}",
     ))
 
 
-def _composite(name, body, params=(), node_name=None, kinks="", doc="", domain=Domain(),
+def _composite(name, body, params=(), node_name=None, kinks="", doc="", domain=ANYWHERE,
                kind="elementwise"):
     forward, vjp, sympy = composite(body)
     register(Op(
@@ -169,7 +171,7 @@ _register("leaky_relu", _leaky_relu,
           # slope 1 for x > 0, negative_slope for x <= 0 (torch: the negative slope at 0)
           lambda ns, g, out, x, negative_slope=0.01, inplace=False: (
               ns.where(x > 0, g, g * negative_slope),),
-          lambda a, negative_slope=sp.Rational(1, 100), inplace=False: elementwise(
+          lambda a, negative_slope=0.01, inplace=False: elementwise(
               lambda x: sp.Piecewise((x, x > 0), (x * negative_slope, True)))(a),
           params=(Param("negative_slope", 0.01, "number"),),
           domain=Domain(avoid=(0.0,)), kinks="the negative slope at 0 (torch)")
