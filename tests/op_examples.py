@@ -208,7 +208,44 @@ def square_matrices(d):
     return [(2,) * d.int(0, 1) + (n, n)], {}
 
 
+def lerp(d):
+    a = shape(d)
+    weight = broadcast_partner(d, a)
+    return [a, broadcast_partner(d, a), weight], {}
+
+
+def round_(d):
+    return [shape(d)], d.choice(({}, {"decimals": 1}))
+
+
+def logit(d):
+    return [shape(d)], d.choice(({}, {"eps": 0.2}))
+
+
+def polygamma(d):
+    return [shape(d)], {"n": d.int(0, 2)}
+
+
+def gelu(d):
+    return [shape(d)], d.choice(({}, {"approximate": "tanh"}))
+
+
+def glu(d):
+    s = list(shape(d, min_dims=1))
+    dim = d.int(-len(s), len(s) - 1)
+    s[dim] = 2 * d.int(1, 2)
+    return [tuple(s)], {"dim": dim}
+
+
+def one_number(param, *choices):
+    return lambda d: ([shape(d)], d.choice(({},) + tuple({param: c} for c in choices)))
+
+
 BUILDERS = {
+    "gelu": gelu, "glu": glu, "elu": one_number("alpha", 0.5, 2.0),
+    "celu": one_number("alpha", 0.5, 2.0), "leaky_relu": one_number("negative_slope", 0.2),
+    "hardtanh": lambda d: ([shape(d)], d.choice(({}, {"min_val": -0.5, "max_val": 1.5}))),
+    "lerp": lerp, "polygamma": polygamma, "round": round_, "logit": logit,
     "where": where, "clamp": clamp, "softplus": softplus,
     "sum": reduction, "mean": reduction, "amax": reduction, "amin": reduction,
     "prod": prod, "norm": norm, "logsumexp": logsumexp,
@@ -222,6 +259,10 @@ BUILDERS = {
 
 
 def build(op, d):
+    from tests.nn_examples import NN_BUILDERS
+
+    if op.name in NN_BUILDERS:
+        return NN_BUILDERS[op.name](d)
     if op.name in BUILDERS:
         return BUILDERS[op.name](d)
     return (binary if len(op.inputs) == 2 else unary)(d)

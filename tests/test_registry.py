@@ -9,7 +9,7 @@ import torch
 
 import verifier.engine as engine
 from tests.op_examples import RandomDraws, build
-from tests.test_ops_vs_torch import as_numpy, call, make_inputs
+from tests.test_ops_vs_torch import as_numpy, call, differentiable, make_inputs, make_leaves
 from verifier.ops.registry import all_ops, language_functions
 
 CONTRACT = set("""
@@ -19,10 +19,14 @@ sum mean prod amax amin norm logsumexp softmax log_softmax
 reshape view transpose permute t squeeze unsqueeze expand cat stack flatten
 matmul dot outer trace det inverse clone
 """.split())
+# Issue 11, part A: the elementwise list and torch.nn.functional (tests/nn_contract.py).
+from tests.nn_contract import ISSUE_11A, NAME_VARIES  # noqa: E402
+
+CONTRACT |= ISSUE_11A
 # In the language beyond the list above: numel (claims use it: 6 * (x + 2) / numel(x)).
 LANGUAGE_EXTRAS = {"numel"}
 # Used by the engine itself, not callable from case files.
-INTERNAL = {"index", "index_scatter", "to_dtype", "copy_from", "fill_value", "sign"}
+INTERNAL = {"index", "index_scatter", "to_dtype", "copy_from", "fill_value", "polygamma"}
 # torch has Tensor.where(condition, other) with self as the *input*: not torch.where's order,
 # and Tensor.index is not indexing; these two keep method=False on purpose.
 METHOD_EXCEPTIONS = {"where", "index"}
@@ -31,7 +35,7 @@ WITH_KINKS = {"abs", "relu", "clamp", "maximum", "minimum", "amax", "amin", "nor
               "sqrt", "softplus"}
 # grad_fn names that depend on torch's dispatch (a dim given, a tensor exponent, a matmul's
 # operand ranks): the engine gives one name per op.
-NAME_DEPENDS_ON_CALL = {"sum", "mean", "prod", "pow", "matmul", "squeeze", "flatten"}
+NAME_DEPENDS_ON_CALL = {"sum", "mean", "prod", "pow", "matmul", "squeeze", "flatten"} | NAME_VARIES
 
 
 def test_every_contract_function_is_registered():
@@ -97,18 +101,18 @@ def test_grad_fn_name_matches_torch(name):
     op, arrays, params = _example(name)
 
     def result(module):
-        leaves = [module.tensor(a) if i in op.nondiff else
-                  module.tensor(a, dtype=module.float64, requires_grad=True)
-                  for i, a in enumerate(arrays)]
-        return call(module, op, leaves, params)
+        return call(module, op, make_leaves(module, op, arrays, module.float64), params)
     assert result(engine).grad_fn.name() == result(torch).grad_fn.name()
 
 
 def _exact(arrays, op):
     """Inputs as object arrays of exact Rationals (where's condition as SymPy booleans)."""
     out = []
-    for i, a in enumerate(arrays):
-        convert = (lambda v: sp.true if v else sp.false) if i in op.nondiff else sp.Rational
+    for a in arrays:
+        if a is None:
+            out.append(None)
+            continue
+        convert = (lambda v: sp.true if v else sp.false) if a.dtype == bool else sp.Rational
         exact = np.empty(a.shape, dtype=object)
         exact.ravel()[:] = [convert(v) for v in np.asarray(a).ravel().tolist()] if a.size else []
         out.append(exact)
@@ -144,8 +148,9 @@ def test_sympy_derivative_matches_the_engine(name):
     op, arrays, params = _example(name, seed=1)
     exact_arrays = _exact(arrays, op)
     bindings, symbolic = {}, []
+    diff = differentiable(op, arrays)
     for i, a in enumerate(exact_arrays):
-        if i in op.nondiff:
+        if i not in diff:
             symbolic.append(a)
             continue
         symbols = sp.symbols(f"x{i}_0:{a.size}")
@@ -157,12 +162,11 @@ def test_sympy_derivative_matches_the_engine(name):
     seed = np.random.default_rng(2).integers(-3, 4, size=out.shape)
     total = sp.Add(*[e * int(s) for e, s in zip(out.ravel(), seed.ravel())])
 
-    leaves = [engine.tensor(a) if i in op.nondiff else
-              engine.tensor(a, dtype=engine.float64, requires_grad=True) for i, a in enumerate(arrays)]
+    leaves = make_leaves(engine, op, arrays, engine.float64)
     result = call(engine, op, leaves, params)
     result.backward(engine.tensor(seed.astype(np.float64)))
     for i, (leaf, syms) in enumerate(zip(leaves, symbolic)):
-        if i in op.nondiff:
+        if i not in diff:
             continue
         want = np.array([float(sp.N(sp.diff(total, s).subs(bindings), 30)) for s in syms.ravel()])
         got = as_numpy(leaf.grad).ravel() if leaf.grad is not None else np.zeros(want.shape)

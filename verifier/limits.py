@@ -29,6 +29,7 @@ MAX_DECIMAL_EXPONENT = 1_000  # |k| in 1e<k>, in case data and in expressions
 MAX_LITERAL_CHARS = 100  # characters of one number literal inside an expression
 MAX_EXPONENT = 10_000  # |n| in a literal power a ** n
 MAX_POWER_DIGITS = 1_000  # decimal digits of a constant sub-expression (9 ** 10000 is refused)
+MAX_OPTION_CHARS = 40  # characters of a string option argument: mode="reflect"
 FLOAT64_MAX = 1.7976931348623157e308  # inputs must be finite float64 values: what backends receive
 
 # --- files and the command line -------------------------------------------------------

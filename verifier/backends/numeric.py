@@ -51,6 +51,8 @@ class TensorNamespace(Namespace):
             tensors = tuple(self._as_tensor(t) for t in tensors)
         if self.uses_registry_torch and op.torch is not None:
             return op.torch(self.module, *tensors, **params)
+        if op.extra.get("positional"):  # torch's order interleaves tensors and options
+            return getattr(self.module, func)(**dict(zip(op.inputs, tensors)), **params)
         return getattr(self.module, func)(*tensors, **params)
 
     def _as_tensor(self, value):

@@ -33,7 +33,7 @@ class Plan:
     """
 
     __slots__ = ("op", "forward", "vjp", "vjp_parts", "view", "saves", "saves_out",
-                 "returns_input", "ufunc")
+                 "returns_input", "ufunc", "snapshot")
 
     def __init__(self, op) -> None:
         self.op = op
@@ -47,6 +47,9 @@ class Plan:
         self.saves_out = op.extra.get("saves_out", op.uses_out)
         self.returns_input = op.extra.get("returns_input")
         self.ufunc = op.extra.get("ufunc") or getattr(op.forward, "ufunc", None)
+        # A composite's VJP reads inputs that torch does not save (so no version check):
+        # the node keeps copies, which later in-place changes cannot reach.
+        self.snapshot = bool(op.extra.get("snapshot"))
 
 
 _PLANS: dict = {}
@@ -140,6 +143,8 @@ def record(plan, params, args, arrays, result) -> None:
     saves_out = plan.saves_out
     saved_out = (out, result._version, 0) \
         if saves_out is True or (saves_out and saves_out(args)) else None
+    if plan.snapshot:
+        arrays = [np.array(a, copy=True) if type(a) is _ndarray else a for a in arrays]
     result.grad_fn = Node(plan, params, args, arrays, edges, versions, saved_out)
     result.requires_grad = True
 

@@ -25,6 +25,7 @@ MAX_EXPONENT = limits.MAX_EXPONENT  # |n| in `a ** n` when n is a literal
 # is refused here, not on every row of the run (Python won't even print a 4 300-digit int).
 MAX_POWER_DIGITS = limits.MAX_POWER_DIGITS
 MAX_DECIMAL_EXPONENT = limits.MAX_DECIMAL_EXPONENT  # |k| in `1e<k>`
+MAX_OPTION_CHARS = limits.MAX_OPTION_CHARS  # a string argument names an option: mode="reflect"
 
 CONSTANTS = ("pi", "e", "inf", "nan")  # inf and nan: IEEE values, as math.inf, math.nan
 BOOL_NAMES = {"true": True, "false": False}
@@ -198,6 +199,12 @@ class ExpressionBuilder:
         """A call argument: an expression, or a (nested) list/tuple literal."""
         if isinstance(node, (ast.List, ast.Tuple)):
             return ir.ListExpr(tuple(self._argument(e) for e in node.elts), node.lineno)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # An option's name (mode="reflect"): data for the function, never evaluated.
+            if len(node.value) > MAX_OPTION_CHARS or not node.value.replace("_", "").isalnum():
+                raise self.error(node, f"the string {node.value[:40]!r} is not an option name "
+                                       "(letters, digits and _ only)")
+            return ir.Str(node.value, node.lineno)
         return self._expr(node)
 
     # --- leaves ----------------------------------------------------------------
@@ -212,7 +219,8 @@ class ExpressionBuilder:
         if isinstance(v, complex):
             raise self.error(node, "complex numbers (1j) are not supported")
         if isinstance(v, (str, bytes)):
-            raise self.error(node, "strings are not part of the case language")
+            raise self.error(node, "strings are only allowed as function arguments that name an "
+                                   'option (gelu(x, approximate="tanh"))')
         if v is None:
             raise self.error(node, "None is not part of the case language; leave the argument out "
                                    "to get its default")

@@ -210,6 +210,9 @@ class Interpreter:
     def _e_Bool(self, e: ir.Bool):
         return e.value
 
+    def _e_Str(self, e: ir.Str):
+        return e.value
+
     def _e_Const(self, e: ir.Const):
         return self.ns.constant(e.name)
 

@@ -27,6 +27,14 @@ class Bool:
 
 
 @dataclass(frozen=True)
+class Str:
+    """A string literal, allowed only as a function argument naming an option
+    (`gelu(x, approximate="tanh")`, `pad(x, [1, 1], mode="reflect")`)."""
+    value: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
 class Const:
     """A named mathematical constant: 'pi' or 'e'."""
     name: str
@@ -117,7 +125,7 @@ class Subscript:
     line: int = 1
 
 
-Expr = Union[Num, Bool, Const, Name, BinOp, UnaryOp, Compare, BoolOp, Call, ListExpr,
+Expr = Union[Num, Bool, Str, Const, Name, BinOp, UnaryOp, Compare, BoolOp, Call, ListExpr,
              Attribute, Subscript]
 
 

@@ -11,7 +11,9 @@ import numpy as np
 
 from verifier.ops.promotion import binary, promote
 from verifier.ops.registry import Domain, Op, Param, register
-from verifier.ops.symbolic import elementwise, elementwise2, elementwise3, kink, sp
+from verifier.ops.symbolic import LazyModule, elementwise, elementwise2, elementwise3, kink, sp
+
+steps = LazyModule("verifier.ops.sympy_steps")
 
 AWAY_FROM_ZERO = Domain(avoid=(0.0,), margin=0.05)
 
@@ -27,7 +29,8 @@ register(Op(
     name="sign", inputs=("input",), forward=np.sign,
     # Piecewise constant: zero gradient everywhere (torch gives 0 at 0 too).
     vjp=lambda ns, g, out, x: (g * 0,),
-    sympy=elementwise("sign"), domain=(AWAY_FROM_ZERO,), in_language=False,
+    # Step(SIGN): sign with derivative 0 (SymPy's own sign has none).
+    sympy=elementwise(lambda x: steps.step(4, x)), domain=(AWAY_FROM_ZERO,),
     extra={"saves": ()},
     kinks="sign'(x) = 0 everywhere, including 0 (torch)",
 ))

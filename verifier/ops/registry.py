@@ -64,7 +64,7 @@ class Op:
     params: tuple[Param, ...] = ()
     # torch(torch_module, *tensors, **params); None means getattr(torch, name).
     torch: Callable[..., Any] | None = None
-    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index'
+    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index', 'nn' (layers, losses)
     kind: str = "elementwise"
     # torch has it as a Tensor method too (x.exp()).
     method: bool = True
@@ -96,6 +96,9 @@ class Op:
     #   varargs: the param that a method also accepts as varargs (x.reshape(2, 3)).
     #   scalar_operands: torch also takes Python numbers for the tensor inputs
     #     (x + 2); elsewhere the backends pass a number as a 0-d tensor.
+    #   optional: tensor inputs that may be left out (None): linear's bias.
+    #   positional: torch's positional order where tensors and options
+    #     interleave (layer_norm(input, normalized_shape, weight, bias, eps)).
     extra: dict = field(default_factory=dict)
 
     def param_names(self) -> tuple[str, ...]:
@@ -107,13 +110,18 @@ class Op:
         Raises TypeError with torch-like wording for a wrong call.
         """
         n = len(self.inputs)
+        order = self.extra.get("positional")
+        if order is not None and args:
+            args, kwargs = (), _by_name(self.name, order, args, kwargs)
+        optional = self.extra.get("optional", ())
         if len(args) < n:
-            missing = [name for name in self.inputs[len(args):] if name not in kwargs]
+            missing = [name for name in self.inputs[len(args):]
+                       if name not in kwargs and name not in optional]
             if missing:
                 raise TypeError(f"{self.name}() missing required argument(s): {', '.join(missing)}")
         tensors = list(args[:n])
         for name in self.inputs[len(tensors):]:
-            tensors.append(kwargs.pop(name))
+            tensors.append(kwargs.pop(name, None) if name in optional else kwargs.pop(name))
         extra = args[n:]
         if len(extra) > len(self.params):
             raise TypeError(f"{self.name}() takes at most {n + len(self.params)} positional arguments "
@@ -133,6 +141,19 @@ class Op:
                     raise TypeError(f"{self.name}() missing required argument: '{p.name}'")
                 params[p.name] = p.default
         return tuple(tensors), params
+
+
+def _by_name(name: str, order: tuple, args: tuple, kwargs: dict) -> dict:
+    """Positional arguments named by torch's own order (tensors and options interleaved)."""
+    if len(args) > len(order):
+        raise TypeError(f"{name}() takes at most {len(order)} positional arguments but "
+                        f"{len(args)} were given")
+    named = dict(kwargs)
+    for key, value in zip(order, args):
+        if key in named:
+            raise TypeError(f"{name}() got multiple values for argument '{key}'")
+        named[key] = value
+    return named
 
 
 def vjp_by_input(*rules):
