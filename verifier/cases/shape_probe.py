@@ -20,7 +20,7 @@ Any other failure is the runner's to report, with its own kind.
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -37,9 +37,31 @@ PROBE_LIMITS = Limits(max_iterations=Limits.max_iterations, max_steps=Limits.max
                       max_elements=MAX_TENSOR_ELEMENTS, seconds=2.0)
 _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
            "**": np.power, "@": lambda a, b: get("matmul").forward(a, b)}
-# Forwards the probe computes itself: erf's registry forward imports scipy (0.15 s), which
-# loading case files must not; math.erf gives the same values, elementwise.
+# Forwards the probe computes itself: the registry's erf, erfc, erfinv, lgamma, digamma
+# and polygamma import scipy (0.15 s), which loading case files must not.  math.erf gives
+# erf's values; the others are elementwise, and the probe keeps only their shape (NaN
+# values, not watched as domain errors).
 _OWN_FORWARDS = {"erf": np.vectorize(math.erf, otypes=[np.float64])}
+_SHAPE_ONLY = ("erfc", "erfinv", "lgamma", "digamma", "polygamma")
+_OWN_FORWARDS.update({name: (lambda x, *rest, **params: np.full(np.shape(x), np.nan))
+                      for name in _SHAPE_ONLY})
+
+
+@contextmanager
+def _own_forwards_inside_composites():
+    """Composite ops (gelu calls erf) run their bodies on `RAW`, which caches each forward
+    as an attribute: for the probe's duration those attributes are the probe's own."""
+    from verifier.ops.raw import RAW
+    saved = {name: RAW.__dict__.get(name) for name in _OWN_FORWARDS}
+    RAW.__dict__.update(_OWN_FORWARDS)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                RAW.__dict__.pop(name, None)
+            else:
+                RAW.__dict__[name] = previous
 MASK_MESSAGE = ("boolean-mask indexing is not supported: the result's shape would depend on the "
                 "values; keep the shape with where(mask, x, 0)")
 
@@ -90,7 +112,8 @@ class NumpyForward(Namespace):
             raise _Undefined() from None
         except (ValueError, RuntimeError) as exc:  # numpy's and the registry's shape errors
             raise StaticProblem(f"{func}(): {exc}") from None
-        self._watch_domain(f"{func}()", [t for t in tensors if isinstance(t, np.ndarray)], result)
+        if func not in _SHAPE_ONLY:
+            self._watch_domain(f"{func}()", [t for t in tensors if isinstance(t, np.ndarray)], result)
         return result
 
     def binop(self, op: str, a, b):
@@ -166,7 +189,7 @@ class _ProbeInterpreter(Interpreter):
 
 
 def _array(value):
-    if isinstance(value, np.ndarray):
+    if value is None or isinstance(value, np.ndarray):  # None: an optional input left out
         return value
     if isinstance(value, (bool, np.bool_)):  # a comparison of 0-d arrays: keep it a condition
         return np.asarray(value)
@@ -191,7 +214,8 @@ def probe(program: ir.Program, inputs: dict[str, Input]) -> Probe:
         limits = replace(PROBE_LIMITS, seconds=min(PROBE_LIMITS.seconds, load.probe_seconds_left()))
     ns = NumpyForward()
     try:
-        with np.errstate(all="ignore"), (load.probing() if load is not None else nullcontext()):
+        with np.errstate(all="ignore"), _own_forwards_inside_composites(), \
+                (load.probing() if load is not None else nullcontext()):
             env = {name: _float64(inp) for name, inp in inputs.items()}
             result, _, _ = _ProbeInterpreter(ns, limits).run(program, env)
     except StaticProblem as problem:
