@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
-from flint import arb, fmpq
+from flint import acb, arb, fmpq
 
 from verifier.oracle.graph.numbers import NAN, NEG_INF, POS_INF, capped, exact, is_nan
 
@@ -147,7 +147,57 @@ FUNCTIONS = {
     "sign": _sign,
     "Abs": lambda x: abs(x),
     "TorchSqrt": _sqrt,
+    "erfinv": _real(lambda x: x.erfinv() if abs(x) < 1 else NAN, zero=fmpq(0)),
 }
+
+
+def _atan2(y, x):
+    """atan2(y, x): exact 0 on the positive x axis, undefined at the origin (as SymPy)."""
+    if isinstance(y, fmpq) and isinstance(x, fmpq):
+        if y == 0 and x == 0:
+            return NAN
+        if y == 0 and x > 0:
+            return fmpq(0)
+    y, x = (arb(v) if isinstance(v, fmpq) else v for v in (y, x))
+    if is_nan(y) or is_nan(x):
+        return NAN
+    return _from_ball(arb.atan2(y, x))
+
+
+def _xlogy(shift, x, y):
+    """x log(y + shift), 0 where x = 0 (torch's xlogy / xlog1py)."""
+    if isinstance(x, fmpq) and x == 0 and not is_nan(y):
+        return fmpq(0)
+    return _product([x, FUNCTIONS["log"](y + shift)])
+
+
+def _step(kind: int, x):
+    """floor, ceil, trunc, round (half to even) and sign of a number (Step of sympy_steps)."""
+    from verifier.ops.sympy_steps import CEIL, FLOOR, ROUND, SIGN, TRUNC
+    if kind == SIGN:
+        return _sign(x)
+    if not isinstance(x, fmpq):
+        if is_nan(x) or not x.is_finite():
+            return x
+        step = {FLOOR: x.floor, CEIL: x.ceil,
+                TRUNC: x.floor if x > 0 else x.ceil if x < 0 else None}.get(kind)
+        result = step() if step is not None else None
+        if result is None or not result.is_exact():  # the ball straddles an integer
+            raise Unsupported("a step function at a point its ball cannot decide")
+        return _from_ball(result)
+    p, q = int(x.p), int(x.q)
+    floor = p // q
+    if kind == FLOOR:
+        return fmpq(floor)
+    if kind == CEIL:
+        return fmpq(-((-p) // q))
+    if kind == TRUNC:
+        return fmpq(floor if p >= 0 else -((-p) // q))
+    if kind == ROUND:
+        twice = 2 * p - (2 * floor + 1) * q  # sign of x - (floor + 1/2)
+        up = twice > 0 or (twice == 0 and floor % 2 == 1)
+        return fmpq(floor + 1 if up else floor)
+    raise Unsupported(f"step kind {kind}")
 
 
 def _heaviside(x, h0=None):
@@ -234,6 +284,22 @@ class Compiled:
         if name in FUNCTIONS:
             f = FUNCTIONS[name]
             return lambda arrays, rows, d: _map1(f, args[0](arrays, rows, d))
+        if name == "atan2":
+            y, x = args
+            return lambda arrays, rows, d: _map2(_atan2, y(arrays, rows, d), x(arrays, rows, d))
+        if name == "polygamma" and e.args[0].is_Integer and e.args[0] >= 0:
+            # psi^(n)(x) = d^n/dx^n digamma(x), real for real x (acb computes it; its
+            # imaginary part is exactly 0 there)
+            n, x = int(e.args[0]), args[1]
+            f = _real(lambda v: v.digamma() if n == 0 else acb(v).polygamma(n).real)
+            return lambda arrays, rows, d: _map1(f, x(arrays, rows, d))
+        if name == "XLogY":
+            shift, x, y = int(e.args[0]), args[1], args[2]
+            return lambda arrays, rows, d: _map2(lambda a, b: _xlogy(shift, a, b),
+                                                 x(arrays, rows, d), y(arrays, rows, d))
+        if name == "Step":
+            kind, x = int(e.args[0]), args[1]
+            return lambda arrays, rows, d: _map1(lambda v: _step(kind, v), x(arrays, rows, d))
         if name == "Heaviside":
             return lambda arrays, rows, d: _map1(_heaviside, args[0](arrays, rows, d))
         if name == "DiracDelta" and len(args) == 1:

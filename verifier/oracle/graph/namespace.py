@@ -196,6 +196,10 @@ class GraphNamespace(Namespace):
                 T(np.empty((0,), dtype=object))
         if isinstance(value, np.ndarray):
             return T(value if value.dtype == object else value.astype(object))
+        if value is None or isinstance(value, float):
+            # An optional input left out (bias=None), a default number in a tensor's place:
+            # the registry's nn composites, which the symbolic paths take instead.
+            raise Unsupported(f"{type(value).__name__} where the graph expects a tensor")
         raise CaseError("other", f"cannot use {type(value).__name__} as a tensor")
 
     def _param(self, op, name: str, value):
