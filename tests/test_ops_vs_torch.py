@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import verifier.engine as engine
 from tests.op_examples import HypothesisDraws, RandomDraws, build, values
-from verifier.ops.registry import all_ops, language_functions
+from verifier.ops.registry import all_ops, language_functions, torch_style
 
 DTYPES = {"float64": (torch.float64, engine.float64), "float32": (torch.float32, engine.float32)}
 TESTED = sorted(name for name, op in language_functions().items() if op.kind != "meta")
@@ -31,15 +31,27 @@ def tolerance(np_dtype) -> float:
 
 
 def call(module, op, tensors, params):
-    """Call op on torch (as a backend does: every param bound) or on the engine."""
+    """Call op on torch (as a backend does: every param bound) or on the engine.
+
+    Of a named tuple (max with dim: values, indices) the values, the differentiable field.
+    """
+    result = call_all(module, op, tensors, params)
+    return result[0] if isinstance(result, tuple) else result
+
+
+def call_all(module, op, tensors, params):
     if module is torch:
-        _, bound = op.bind((list(tensors),) if op.variadic else tuple(tensors), dict(params))
+        _, bound = op.bind((list(tensors),), dict(params)) if op.variadic else \
+            op.bind(*torch_style(op, tensors, params))
         if op.torch is not None:
             return op.torch(torch, *tensors, **bound)
         fn = getattr(torch, op.name)
         return fn(list(tensors), **bound) if op.variadic else fn(*tensors, **bound)
     fn = getattr(module, op.name)
-    return fn(list(tensors), **params) if op.variadic else fn(*tensors, **params)
+    if op.variadic:
+        return fn(list(tensors), **params)
+    args, kwargs = torch_style(op, tensors, params)
+    return fn(*args, **kwargs)
 
 
 def as_numpy(t):
@@ -65,7 +77,9 @@ def make_inputs(op, shapes, seed):
     rng = np.random.default_rng(seed)
     arrays = []
     for i, s in enumerate(shapes):
-        if i in op.nondiff:
+        if isinstance(s, np.ndarray):
+            arrays.append(s)  # an index, given by the builder
+        elif i in op.nondiff:
             arrays.append(rng.uniform(size=s) < 0.5)  # where's condition
         else:
             domain = op.domain[min(i, len(op.domain) - 1)]

@@ -39,8 +39,14 @@ class NumpyForward(Namespace):
         if op.variadic:
             tensors = ([_array(t) for t in tensors[0]],) + tuple(_array(t) for t in tensors[1:])
         else:
-            tensors = tuple(_array(t) for t in tensors)
-        return op.forward(*tensors, **params)
+            integers = op.extra.get("integer_inputs", ())
+            tensors = tuple(np.asarray(t, dtype=np.int64) if i in integers and isinstance(t, list)
+                            else _array(t) for i, t in enumerate(tensors))
+        values = op.forward(*tensors, **params)
+        others = op.extra.get("others")
+        rest = others(*tensors, **params) if others else None
+        # torch's named tuple (max with dim: values, indices), as the backends see it.
+        return values if rest is None else (values, *rest)
 
     def binop(self, op: str, a, b):
         if isinstance(a, int) and isinstance(b, int) and op != "/":
@@ -51,6 +57,8 @@ class NumpyForward(Namespace):
         return self.binop(op, target, value)
 
     def subscript(self, value, index: tuple):
+        if isinstance(value, tuple):
+            return value[index[0] if len(index) == 1 else index]
         return _array(value)[index if len(index) != 1 else index[0]]
 
     def transpose_all(self, value):

@@ -129,7 +129,17 @@ def record(plan, params, args, arrays, result) -> None:
             edges.append(edge)
         else:
             edges.append(None)
-    saves = plan.saves
+    saves, saves_out = plan.saves, plan.saves_out
+    selects = plan.op.extra.get("selects")
+    if selects is not None:
+        # torch saves which elements were selected (max with dim, sort), not the input:
+        # taken now and handed to the VJP, which then reads neither input nor output.
+        selected = selects(*arrays, **params)
+        if selected is not None:
+            params = {**params, "selected": selected}
+            saves_out = False
+            if "saves" not in plan.op.extra:  # else: what torch saves besides (cummax: x)
+                saves = SAVES_NOTHING
     if saves is SAVES_NOTHING:
         versions = ()
     else:
@@ -137,7 +147,6 @@ def record(plan, params, args, arrays, result) -> None:
                          for i in saved_indices(saves, args))
     # The output's counter starts at 0 (a view op saving its output would share
     # its input's counter: none of the views reads its result).
-    saves_out = plan.saves_out
     saved_out = (out, result._version, 0) \
         if saves_out is True or (saves_out and saves_out(args)) else None
     result.grad_fn = Node(plan, params, args, arrays, edges, versions, saved_out)

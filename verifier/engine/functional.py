@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import collections
+
 from verifier.engine.function import apply_plan, plan_of
-from verifier.engine.tensor import Tensor
+from verifier.engine.tensor import Tensor, _detached
 from verifier.ops.registry import all_ops
+
+# torch.return_types: the named tuples of ops with several outputs (max with dim, sort).
+RETURN_TYPES: dict = {}
 
 
 def make_function(op):
@@ -29,9 +34,35 @@ def make_function(op):
         def function(*args, **kwargs):
             tensors, params = op.bind(args, dict(kwargs))
             return apply_plan(plan, tensors, params)
+    if op.extra.get("return_type"):
+        function = _named_outputs(op, function)
     function.__name__ = op.name
     function.__qualname__ = op.name
     function.__doc__ = op.doc or f"torch.{op.name}, computed by the verifier engine."
+    return function
+
+
+def _named_outputs(op, values_of):
+    """torch's named tuple (values, indices, ...) for an op whose forward gives the values.
+
+    The other fields are never differentiable (indices, signs): they come from
+    `others(*arrays, **params)` as plain arrays. `others` returns None where torch
+    returns the values alone (max without dim).
+    """
+    name, fields = op.extra["return_type"]
+    others = op.extra["others"]
+    kind = RETURN_TYPES.get(name)
+    if kind is None:
+        kind = RETURN_TYPES[name] = collections.namedtuple(name, fields)
+        kind.__module__ = "torch.return_types"
+
+    def function(*args, **kwargs):
+        tensors, params = op.bind(args, dict(kwargs))
+        values = values_of(*tensors, **params)
+        rest = others(*(t._array if isinstance(t, Tensor) else t for t in tensors), **params)
+        if rest is None:
+            return values
+        return kind(values, *(_detached(r) for r in rest))
     return function
 
 

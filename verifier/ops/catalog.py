@@ -4,10 +4,14 @@ from verifier.ops import (
     arithmetic,  # noqa: F401
     copies,  # noqa: F401
     elementwise,  # noqa: F401
+    gathering,  # noqa: F401
     indexing,  # noqa: F401
     linalg,  # noqa: F401
     norms,  # noqa: F401
     piecewise,  # noqa: F401
     reductions,  # noqa: F401
+    reordering,  # noqa: F401
+    selection,  # noqa: F401
     shape,  # noqa: F401
+    statistics,  # noqa: F401
 )

@@ -96,6 +96,17 @@ class Op:
     #   varargs: the param that a method also accepts as varargs (x.reshape(2, 3)).
     #   scalar_operands: torch also takes Python numbers for the tensor inputs
     #     (x + 2); elsewhere the backends pass a number as a 0-d tensor.
+    #   order: torch's positional order where params come between tensors
+    #     (gather(input, dim, index)): the names of inputs and params, in order.
+    #   integer_inputs: indices of tensor inputs that hold integers (gather's
+    #     index): a backend makes a number or a list there an int64 tensor.
+    #   return_type: (name, fields) where torch returns a named tuple (max with
+    #     dim: values, indices); the op's forward computes the first field, the
+    #     only differentiable one, and `others(*arrays, **params)` the rest.
+    #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
+    #     when the op runs, as torch saves them; the VJP then gets `selected=` and
+    #     the engine saves neither input nor output for it (the inputs that
+    #     `saves` names, if given, are still saved).
     extra: dict = field(default_factory=dict)
 
     def param_names(self) -> tuple[str, ...]:
@@ -106,6 +117,17 @@ class Op:
 
         Raises TypeError with torch-like wording for a wrong call.
         """
+        order = self.extra.get("order")
+        if order is not None:
+            # torch puts params between tensors here: bind every positional by name.
+            if len(args) > len(order):
+                raise TypeError(f"{self.name}() takes at most {len(order)} positional arguments "
+                                f"but {len(args)} were given")
+            for name, value in zip(order, args):
+                if name in kwargs:
+                    raise TypeError(f"{self.name}() got multiple values for argument '{name}'")
+                kwargs[name] = value
+            args = ()
         n = len(self.inputs)
         if len(args) < n:
             missing = [name for name in self.inputs[len(args):] if name not in kwargs]
@@ -133,6 +155,17 @@ class Op:
                     raise TypeError(f"{self.name}() missing required argument: '{p.name}'")
                 params[p.name] = p.default
         return tuple(tensors), params
+
+
+def torch_style(op: "Op", tensors: tuple, params: dict) -> tuple[tuple, dict]:
+    """(args, kwargs) that call the torch-style function of `op` with bound tensors and params.
+
+    Tensors go positionally, except where torch's order puts params between them
+    (`extra["order"]`, gather(input, dim, index)): then everything goes by name.
+    """
+    if op.extra.get("order") is None:
+        return tuple(tensors), dict(params)
+    return (), {**dict(zip(op.inputs, tensors)), **params}
 
 
 def vjp_by_input(*rules):
