@@ -237,7 +237,9 @@ def values(domain, shape, rng: np.random.Generator) -> np.ndarray:
         near = np.abs(x - point) < domain.margin
         pushed = point + np.where(x >= point, 1, -1) * (domain.margin + rng.uniform(0, 0.5, size=shape))
         x = np.where(near, pushed, x)
-    if domain.well_conditioned:
+    if domain.symmetric:
+        x = (x + np.swapaxes(x, -1, -2)) / 2
+    if domain.well_conditioned or domain.symmetric:
         # A diagonally dominant matrix: eigenvalues stay away from 0.
         n = shape[-1]
         x = x / max(n, 1) + 2 * np.eye(n)

@@ -146,7 +146,61 @@ def masked_fill(d):
     return [s, broadcast_partner(d, s)], {"value": d.choice((0.0, -1.5, 2.0))}
 
 
+def solve(d):
+    n = d.int(1, 3)
+    batch = (2,) * d.int(0, 1)
+    left = d.choice((True, False))
+    k = d.int(1, 2)
+    b = d.choice(((n,), batch + (n,), batch + (n, k))) if left else batch + (k, n)
+    return [batch + (n, n), b], ({} if left else {"left": False})
+
+
+def square(d):
+    n = d.int(1, 3)
+    return [(2,) * d.int(0, 1) + (n, n)], {}
+
+
+def cholesky(d):
+    shapes, _ = square(d)
+    return shapes, d.choice(({}, {"upper": True}))
+
+
+def cross(d):
+    s = shape(d, min_dims=0, max_dims=2)
+    at = d.int(0, len(s))
+    full = s[:at] + (3,) + s[at:]
+    # torch.cross broadcasts sizes, not ranks: the other input has 1s in some dims.
+    other = tuple(n if i == at or d.choice((True, False)) else 1 for i, n in enumerate(full))
+    dim = at if d.choice((True, False)) else None
+    if dim is None and 3 in full[:at]:
+        dim = at
+    return ([full, other] if d.choice((True, False)) else [other, full]), \
+        ({} if dim is None else {"dim": at - len(full)})
+
+
+def vector_norm(d):
+    shapes, params = reduction(d)
+    ordinal = d.choice((2, 1, 3, float("inf")))
+    if ordinal != 2:
+        params["ord"] = ordinal
+    return shapes, params
+
+
+def matrix_norm(d):
+    s = shape(d, min_dims=2, max_dims=3)
+    params = d.choice(({}, {"dim": [0, -1]} if len(s) == 3 else {}, {"keepdim": True}))
+    return [s], params
+
+
+def cdist(d):
+    m = d.int(1, 3)
+    batch = (2,) * d.int(0, 1)
+    return [batch + (d.int(1, 3), m), batch + (d.int(1, 3), m)], d.choice(({}, {"p": 1.0}, {"p": 3.0}))
+
+
 BUILDERS = {
+    "cross": cross, "vector_norm": vector_norm, "matrix_norm": matrix_norm, "cdist": cdist,
+    "solve": solve, "cholesky": cholesky, "slogdet": square,
     "var": var, "std": var, "cumsum": scan, "cumprod": scan, "logcumsumexp": scan,
     "max": one_dim_reduction, "min": one_dim_reduction, "median": one_dim_reduction,
     "cummax": scan, "cummin": scan, "sort": sort, "topk": topk,

@@ -46,7 +46,7 @@ class NumpyForward(Namespace):
         others = op.extra.get("others")
         rest = others(*tensors, **params) if others else None
         # torch's named tuple (max with dim: values, indices), as the backends see it.
-        return values if rest is None else (values, *rest)
+        return values if rest is None else op.outputs(values, tuple(rest))
 
     def binop(self, op: str, a, b):
         if isinstance(a, int) and isinstance(b, int) and op != "/":

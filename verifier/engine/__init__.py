@@ -17,6 +17,7 @@ from verifier.engine.functional import FUNCTIONS
 from verifier.engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from verifier.engine.tensor import Size, Tensor  # noqa: F401
 from verifier.engine import methods as _methods  # noqa: F401  attaches operators and methods
+from verifier.engine import linalg  # noqa: F401, E402  torch.linalg
 
 globals().update(FUNCTIONS)
 del FUNCTIONS

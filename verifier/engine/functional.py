@@ -62,7 +62,7 @@ def _named_outputs(op, values_of):
         rest = others(*(t._array if isinstance(t, Tensor) else t for t in tensors), **params)
         if rest is None:
             return values
-        return kind(values, *(_detached(r) for r in rest))
+        return kind(*op.outputs(values, tuple(_detached(r) for r in rest)))
     return function
 
 

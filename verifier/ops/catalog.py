@@ -5,8 +5,10 @@ from verifier.ops import (
     copies,  # noqa: F401
     elementwise,  # noqa: F401
     gathering,  # noqa: F401
+    geometry,  # noqa: F401
     indexing,  # noqa: F401
     linalg,  # noqa: F401
+    linalg_solve,  # noqa: F401
     norms,  # noqa: F401
     piecewise,  # noqa: F401
     reductions,  # noqa: F401

@@ -47,6 +47,8 @@ class Domain:
     avoid: tuple[float, ...] = ()
     margin: float = 0.05
     well_conditioned: bool = False
+    # A symmetric positive definite matrix (cholesky), well-conditioned too.
+    symmetric: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,20 @@ class Op:
     #   return_type: (name, fields) where torch returns a named tuple (max with
     #     dim: values, indices); the op's forward computes the first field, the
     #     only differentiable one, and `others(*arrays, **params)` the rest.
+    #   value_field: which field of return_type the forward computes (default 0;
+    #     slogdet: 1, logabsdet; its sign comes from `others`).
+    #   torch_twice_differentiable: torch(torch, *tensors, **params) with a double
+    #     backward, for an op whose torch function has none (cdist): its definition.
     #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
     #     when the op runs, as torch saves them; the VJP then gets `selected=` and
     #     the engine saves neither input nor output for it (the inputs that
     #     `saves` names, if given, are still saved).
     extra: dict = field(default_factory=dict)
+
+    def outputs(self, values, rest: tuple) -> tuple:
+        """torch's named-tuple fields, in order: the forward's values placed among the rest."""
+        at = self.extra.get("value_field", 0)
+        return (*rest[:at], values, *rest[at:])
 
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
