@@ -198,7 +198,19 @@ def cdist(d):
     return [batch + (d.int(1, 3), m), batch + (d.int(1, 3), m)], d.choice(({}, {"p": 1.0}, {"p": 3.0}))
 
 
+EINSUM = ("ij,jk->ik", "bij,bjk->bik", "i,i->", "ij->j", "ij->ji", "i,j->ij", "ijk,ik->ij",
+          "ij,jk", "ij,kj->ik", "ij->", "ijk->kj", "ij,jk,kl->il")
+
+
+def einsum(d):
+    equation = d.choice(EINSUM)
+    sizes = {c: d.int(1, 3) for c in "bijkl"}
+    left = equation.split("->")[0].split(",")
+    return [tuple(sizes[c] for c in sub) for sub in left], {"equation": equation}
+
+
 BUILDERS = {
+    "einsum": einsum,
     "cross": cross, "vector_norm": vector_norm, "matrix_norm": matrix_norm, "cdist": cdist,
     "solve": solve, "cholesky": cholesky, "slogdet": square,
     "var": var, "std": var, "cumsum": scan, "cumprod": scan, "logcumsumexp": scan,

@@ -23,7 +23,7 @@ matmul dot outer trace det inverse clone
 CONTRACT |= set("""
 var std cumsum cumprod logcumsumexp max min median sort topk cummax cummin
 flip roll tril triu diagonal diag repeat tile narrow gather scatter scatter_add index_select
-masked_fill solve cholesky slogdet cross vector_norm matrix_norm cdist
+masked_fill solve cholesky slogdet cross vector_norm matrix_norm cdist einsum
 """.split())
 # In the language beyond the list above: numel (claims use it: 6 * (x + 2) / numel(x)).
 LANGUAGE_EXTRAS = {"numel"}
@@ -38,7 +38,7 @@ WITH_KINKS = {"abs", "relu", "clamp", "maximum", "minimum", "amax", "amin", "nor
 # grad_fn names that depend on torch's dispatch (a dim given, a tensor exponent, a matmul's
 # operand ranks): the engine gives one name per op.
 NAME_DEPENDS_ON_CALL = {"sum", "mean", "prod", "pow", "matmul", "squeeze", "flatten",
-                        "max", "min", "median", "diag"}
+                        "max", "min", "median", "diag", "einsum"}
 
 
 def test_every_contract_function_is_registered():

@@ -21,6 +21,10 @@ def make_function(op):
         def function(*args, **kwargs):
             tensors, params = op.bind(args, dict(kwargs))
             return op.forward(*(t._array if isinstance(t, Tensor) else t for t in tensors), **params)
+    elif op.variadic and op.extra.get("leading_param"):
+        def function(*args, **kwargs):
+            tensors, params = op.bind(args, dict(kwargs))
+            return apply_plan(plan, tuple(_as_tensor(t) for t in tensors[0]), params)
     elif op.variadic:
         def function(tensors, *args, **kwargs):
             _, params = op.bind((None,) + args, dict(kwargs))

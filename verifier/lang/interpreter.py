@@ -198,6 +198,9 @@ class Interpreter:
     def _e_Const(self, e: ir.Const):
         return self.ns.constant(e.name)
 
+    def _e_Text(self, e: ir.Text):
+        return e.value
+
     def _e_Name(self, e: ir.Name):
         try:
             return self.env[e.id]

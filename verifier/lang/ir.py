@@ -34,6 +34,13 @@ class Const:
 
 
 @dataclass(frozen=True)
+class Text:
+    """A string literal, only where a function takes text (einsum's equation)."""
+    value: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
 class Name:
     """An input, a program variable, a loop counter, or `seed` in claims."""
     id: str
@@ -117,7 +124,7 @@ class Subscript:
     line: int = 1
 
 
-Expr = Union[Num, Bool, Const, Name, BinOp, UnaryOp, Compare, BoolOp, Call, ListExpr,
+Expr = Union[Num, Bool, Const, Text, Name, BinOp, UnaryOp, Compare, BoolOp, Call, ListExpr,
              Attribute, Subscript]
 
 

@@ -3,6 +3,7 @@
 from verifier.ops import (
     arithmetic,  # noqa: F401
     copies,  # noqa: F401
+    einsum,  # noqa: F401
     elementwise,  # noqa: F401
     gathering,  # noqa: F401
     geometry,  # noqa: F401

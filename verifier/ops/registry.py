@@ -105,6 +105,8 @@ class Op:
     #   return_type: (name, fields) where torch returns a named tuple (max with
     #     dim: values, indices); the op's forward computes the first field, the
     #     only differentiable one, and `others(*arrays, **params)` the rest.
+    #   leading_param: a variadic op whose torch signature puts this param first
+    #     (einsum(equation, *operands)).
     #   value_field: which field of return_type the forward computes (default 0;
     #     slogdet: 1, logabsdet; its sign comes from `others`).
     #   torch_twice_differentiable: torch(torch, *tensors, **params) with a double
@@ -128,6 +130,16 @@ class Op:
 
         Raises TypeError with torch-like wording for a wrong call.
         """
+        leading = self.extra.get("leading_param")
+        if leading is not None and self.variadic and not (args and isinstance(args[0], list)):
+            # einsum(equation, a, b) or einsum(equation, [a, b]): the param comes first.
+            if args:
+                if leading in kwargs:
+                    raise TypeError(f"{self.name}() got multiple values for argument '{leading}'")
+                kwargs[leading] = args[0]
+            rest = tuple(args[1:])
+            args = (list(rest[0]) if len(rest) == 1 and isinstance(rest[0], (list, tuple))
+                    else list(rest),)
         order = self.extra.get("order")
         if order is not None:
             # torch puts params between tensors here: bind every positional by name.
