@@ -14,9 +14,10 @@ from verifier.cli.common import (
     print_problems,
 )
 from verifier.cli.selection import SelectionError, select_cases
+from verifier.float_formats import RUN_DTYPES
 from verifier.gate import options as gate_options
 
-DTYPES = ("float64", "float32")
+DTYPES = RUN_DTYPES
 
 
 def add_backend_options(parser) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from verifier.cases.model import Tolerance
 from verifier.compare.exact import FORMATS, approximate_ulps, to_fraction, ulp_error
+from verifier.float_formats import FORMATS as FLOAT_FORMATS
 
 EXACT_ULP_CANDIDATES = 16  # worst elements whose ULP error is recomputed exactly
 DETAIL_ELEMENTS = 1000  # elements listed in Verdict.details (the rest is counted)
@@ -68,6 +69,7 @@ def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | 
     if got.shape != exact_float.shape:
         return QuantityCheck(name, False, f"{name}: shape {list(got.shape)} but the exact result "
                                           f"has shape {list(exact_float.shape)}")
+    exact_float = beyond_range_as_infinity(exact_float, dtype)
     compared = np.ones(got.shape, dtype=bool)
     if estimate is not None:
         compared = np.isfinite(estimate)  # fd marks undefined elements with inf
@@ -144,3 +146,14 @@ def _details(check, got, exact_float, tol, estimate) -> dict:
     if n > DETAIL_ELEMENTS:
         details["truncated"] = n - DETAIL_ELEMENTS
     return details
+
+
+def beyond_range_as_infinity(exact: np.ndarray, dtype: str) -> np.ndarray:
+    """What the dtype can deliver: +-inf where the exact value is beyond its largest number
+    (exp(12) = 162754.8 is inf in float16, whose largest is 65504)."""
+    fmt = FLOAT_FORMATS.get(dtype)
+    if fmt is None or dtype == "float64":
+        return exact
+    with np.errstate(invalid="ignore"):
+        beyond = np.isfinite(exact) & (np.abs(exact) > fmt.max_value)
+    return np.where(beyond, np.sign(exact) * np.inf, exact) if beyond.any() else exact

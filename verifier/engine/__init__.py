@@ -10,7 +10,7 @@ from verifier.engine.creation import (  # noqa: F401
     manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
 )
 from verifier.engine.dtypes import (  # noqa: F401
-    bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int32,
+    bfloat16, bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int32,
     int64, long, set_default_dtype,
 )
 from verifier.engine.functional import FUNCTIONS

@@ -13,6 +13,7 @@ from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node, saved_indices, saving_rule
 from verifier.engine.tensor import Tensor, _detached
+from verifier.ops.promotion import floating
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
@@ -103,11 +104,11 @@ def _torch_promotion(out, arrays):
     tensors decide: an int tensor times a Python float is float32 (the
     default dtype), and a float32 tensor plus a 0-d float64 tensor stays float32.
     """
-    dimensioned = [a.dtype for a in arrays if type(a) is _ndarray and a.ndim and a.dtype.kind == "f"]
+    dimensioned = [a.dtype for a in arrays if type(a) is _ndarray and a.ndim and floating(a.dtype)]
     if dimensioned:
         target = np.result_type(*dimensioned)
     else:
-        zero_dim = [a.dtype for a in arrays if type(a) is _ndarray and a.dtype.kind == "f"]
+        zero_dim = [a.dtype for a in arrays if type(a) is _ndarray and floating(a.dtype)]
         target = np.result_type(*zero_dim) if zero_dim else get_default_dtype().numpy
     return out if target == out.dtype else out.astype(target)
 
@@ -115,7 +116,7 @@ def _torch_promotion(out, arrays):
 def record(plan, params, args, arrays, result) -> None:
     """Attach the node that will run the op's VJP to `result`."""
     out = result._array
-    if out.dtype.kind != "f":
+    if not floating(out.dtype):
         raise RuntimeError(f"{plan.op.name}: only floating point outputs can require "
                            f"gradients, got {out.dtype}")
     edges = []
@@ -210,7 +211,7 @@ def _check_inplace_allowed(target: Tensor, op) -> None:
 
 def _type_name(dtype) -> str:
     return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-            "bool": "Bool", "float16": "Half"}.get(str(dtype), str(dtype))
+            "bool": "Bool", "float16": "Half", "bfloat16": "BFloat16"}.get(str(dtype), str(dtype))
 
 
 def _shape_message(op, arrays, exc) -> str:
