@@ -132,3 +132,12 @@ def test_einsum_rejects_what_it_does_not_support_with_a_reason():
         engine.einsum("...ij->...ji", a)
     with pytest.raises(NotImplementedError, match="diagonal"):
         engine.einsum("ii->i", a)
+
+
+def test_max_and_min_of_two_tensors_are_maximum_and_minimum():
+    for module in (engine, torch):
+        a = module.tensor([1.0, 5.0, 2.0], dtype=module.float64, requires_grad=True)
+        b = module.tensor([3.0, 4.0, 2.0], dtype=module.float64, requires_grad=True)
+        (module.max(a, b).sum() + 2 * module.min(a, b).sum()).backward()
+        np.testing.assert_allclose(a.grad.numpy(), [2, 1, 1.5], err_msg=module.__name__)
+        np.testing.assert_allclose(b.grad.numpy(), [1, 2, 1.5], err_msg=module.__name__)

@@ -60,8 +60,15 @@ def _named_outputs(op, values_of):
         kind = RETURN_TYPES[name] = collections.namedtuple(name, fields)
         kind.__module__ = "torch.return_types"
 
+    alias = op.extra.get("binary_alias")
+
     def function(*args, **kwargs):
         tensors, params = op.bind(args, dict(kwargs))
+        if alias and isinstance(params.get("dim"), Tensor):
+            # torch.max(input, other) is torch.maximum(input, other)
+            if params.get("keepdim"):
+                raise TypeError(f"{op.name}(input, other) takes no keepdim")
+            return FUNCTIONS[alias](tensors[0], params["dim"])
         values = values_of(*tensors, **params)
         rest = others(*(t._array if isinstance(t, Tensor) else t for t in tensors), **params)
         if rest is None:

@@ -111,6 +111,8 @@ class Op:
     #     slogdet: 1, logabsdet; its sign comes from `others`).
     #   torch_twice_differentiable: torch(torch, *tensors, **params) with a double
     #     backward, for an op whose torch function has none (cdist): its definition.
+    #   binary_alias: the op that a tensor in place of `dim` means (max(input,
+    #     other) is maximum(input, other)).
     #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
     #     when the op runs, as torch saves them; the VJP then gets `selected=` and
     #     the engine saves neither input nor output for it (the inputs that

@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from verifier.ops.dims import _one
+from verifier.ops.promotion import binary
 from verifier.ops.reductions import _extreme_vjp, _kept
 from verifier.ops.registry import Op, Param, register
 from verifier.ops.slices import full_index, map_slices, plain, stable_argsort
-from verifier.ops.symbolic import LazyModule, kink, reduce_object
+from verifier.ops.symbolic import LazyModule, elementwise2, kink, reduce_object
 
 select = LazyModule("verifier.ops.sympy_selection")
 
@@ -41,7 +42,7 @@ def _scatter_back(ns, g, x, index, dim):
 def _selector(picks):
     """picks(a, axis) -> the selected index along axis (keepdims), for a dim reduction."""
     def indices(a, dim=None, keepdim=False):
-        if dim is None:
+        if dim is None or isinstance(dim, np.ndarray):
             return None
         if np.ndim(a) == 0:
             _one(dim, 0)
@@ -65,8 +66,10 @@ def _lower_median(a, d):
     return np.take(order, [(n - 1) // 2], axis=d)
 
 
-def _values(picks, whole):
+def _values(picks, whole, alias=None):
     def forward(a, dim=None, keepdim=False):
+        if isinstance(dim, np.ndarray) and alias is not None:
+            return binary(alias)(a, dim)  # max(input, other): the elementwise maximum
         if dim is None:
             return np.asarray(whole(a))
         if np.ndim(a) == 0:
@@ -108,8 +111,10 @@ def _median_whole(a):
     return flat[(flat.size - 1) // 2]
 
 
-def _sympy_selection(rank_of, descending, whole):
+def _sympy_selection(rank_of, descending, whole, alias=None):
     def form(a, dim=None, keepdim=False):
+        if isinstance(dim, np.ndarray) and alias is not None:
+            return elementwise2(lambda u, v: getattr(kink, alias)(u, v))(a, dim)
         if dim is None:
             return reduce_object(a, None, False, whole)
         if np.ndim(a) == 0:
@@ -124,27 +129,30 @@ def _sympy_selection(rank_of, descending, whole):
 def _torch_selection(name):
     def call(torch, x, dim=None, keepdim=False):
         fn = getattr(torch, name)
+        if torch.is_tensor(dim):
+            return fn(x, dim)  # max(input, other)
         return fn(x) if dim is None else fn(x, dim, keepdim=keepdim)
     return call
 
 
-for _name, _picks, _whole, _rank, _descending, _sym_whole, _doc in (
-        ("max", _first_max, np.amax, lambda n: 0, True, lambda xs: kink.TiedMax(*xs),
+for _name, _picks, _whole, _rank, _descending, _sym_whole, _alias, _doc in (
+        ("max", _first_max, np.amax, lambda n: 0, True, lambda xs: kink.TiedMax(*xs), "maximum",
          "the largest element"),
-        ("min", _first_min, np.amin, lambda n: 0, False, lambda xs: kink.tied_min(*xs),
+        ("min", _first_min, np.amin, lambda n: 0, False, lambda xs: kink.tied_min(*xs), "minimum",
          "the smallest element"),
         ("median", _lower_median, _median_whole, lambda n: (n - 1) // 2, False,
-         lambda xs: select.even_order_stat((len(xs) - 1) // 2, False, xs),
+         lambda xs: select.even_order_stat((len(xs) - 1) // 2, False, xs), None,
          "the lower median (the smaller of the two middle elements)")):
     register(Op(
         name=_name, inputs=("input",), params=ONE_DIM, kind="reduction",
-        forward=_values(_picks, _whole),
+        forward=_values(_picks, _whole, getattr(np, _alias) if _alias else None),
         vjp=_selection_vjp(_picks, _even_share_vjp),
-        sympy=_sympy_selection(_rank, _descending, _sym_whole),
+        sympy=_sympy_selection(_rank, _descending, _sym_whole, _alias),
         torch=_torch_selection(_name),
         uses_out=True,
         extra={"return_type": (_name, ("values", "indices")), "others": _selector(_picks),
-               "selects": _selected(_picks)},
+               "selects": _selected(_picks),
+               **({"binary_alias": _alias} if _alias else {})},
         kinks=f"{_name}: without dim, tied elements share the gradient evenly; with dim, the "
               "selected index alone gets it (the first among ties)",
         doc=f"{_doc}: {_name}(x) of every element, or {_name}(x, dim, keepdim=false) = "
