@@ -209,7 +209,23 @@ def einsum(d):
     return [tuple(sizes[c] for c in sub) for sub in left], {"equation": equation}
 
 
+def split(d):
+    s = shape(d, min_dims=1)
+    dim = d.int(-len(s), len(s) - 1)
+    size = s[dim]
+    if d.choice((True, False)):
+        first = d.int(0, size)
+        return [s], {"split_size_or_sections": [first, size - first], "dim": dim}
+    return [s], {"split_size_or_sections": d.int(1, 3), "dim": dim}
+
+
+def chunk(d):
+    s = shape(d, min_dims=1)
+    return [s], {"chunks": d.int(1, 3), "dim": d.int(-len(s), len(s) - 1)}
+
+
 BUILDERS = {
+    "split": split, "chunk": chunk,
     "einsum": einsum,
     "cross": cross, "vector_norm": vector_norm, "matrix_norm": matrix_norm, "cdist": cdist,
     "solve": solve, "cholesky": cholesky, "slogdet": square,

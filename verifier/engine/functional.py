@@ -16,7 +16,13 @@ def make_function(op):
     """A torch-style function for `op`: tensors first, params positional or by keyword."""
     n = len(op.inputs)
     plan = plan_of(op)
-    if op.kind == "meta":
+    if op.extra.get("composite"):
+        # Built from other entries (split: narrow of each piece), differentiable through them.
+        def function(*args, **kwargs):
+            from verifier import engine
+            tensors, params = op.bind(args, dict(kwargs))
+            return op.extra["composite"](engine, *tensors, **params)
+    elif op.kind == "meta":
         # Facts about a tensor (numel): plain Python values, outside the graph.
         def function(*args, **kwargs):
             tensors, params = op.bind(args, dict(kwargs))

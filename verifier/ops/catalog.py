@@ -11,6 +11,7 @@ from verifier.ops import (
     linalg,  # noqa: F401
     linalg_solve,  # noqa: F401
     norms,  # noqa: F401
+    pieces,  # noqa: F401
     piecewise,  # noqa: F401
     reductions,  # noqa: F401
     reordering,  # noqa: F401

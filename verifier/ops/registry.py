@@ -111,6 +111,8 @@ class Op:
     #     slogdet: 1, logabsdet; its sign comes from `others`).
     #   torch_twice_differentiable: torch(torch, *tensors, **params) with a double
     #     backward, for an op whose torch function has none (cdist): its definition.
+    #   composite: callable(module, *tensors, **params) building the result from other
+    #     entries (split: narrow of each piece); the op then needs no VJP of its own.
     #   binary_alias: the op that a tensor in place of `dim` means (max(input,
     #     other) is maximum(input, other)).
     #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
