@@ -263,6 +263,9 @@ def build(op, d):
 
     if op.name in NN_BUILDERS:
         return NN_BUILDERS[op.name](d)
+    from tests.op_examples_more import BUILDERS as MORE  # statistics, indexing, linalg (issue 11)
+    if op.name in MORE:
+        return MORE[op.name](d)
     if op.name in BUILDERS:
         return BUILDERS[op.name](d)
     return (binary if len(op.inputs) == 2 else unary)(d)
@@ -275,7 +278,9 @@ def values(domain, shape, rng: np.random.Generator) -> np.ndarray:
         near = np.abs(x - point) < domain.margin
         pushed = point + np.where(x >= point, 1, -1) * (domain.margin + rng.uniform(0, 0.5, size=shape))
         x = np.where(near, pushed, x)
-    if domain.well_conditioned:
+    if domain.symmetric:
+        x = (x + np.swapaxes(x, -1, -2)) / 2
+    if domain.well_conditioned or domain.symmetric:
         # A diagonally dominant matrix: eigenvalues stay away from 0.
         n = shape[-1]
         x = x / max(n, 1) + 2 * np.eye(n)

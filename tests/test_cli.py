@@ -104,7 +104,7 @@ def test_unknown_backend_exits_2_listing_the_names(capsys, suite):
 
 
 def test_invalid_command_lines_exit_2(capsys, suite):
-    assert run(capsys, "run", suite, "--dtype", "float16")[0] == 2
+    assert run(capsys, "run", suite, "--dtype", "float8")[0] == 2
     assert run(capsys, "frobnicate")[0] == 2
     assert run(capsys, "run", suite, "-k", "seed and")[0] == 2
     status, _, err = run(capsys, "run", suite / "missing.yaml")

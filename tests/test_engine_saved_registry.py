@@ -17,6 +17,9 @@ from tests.op_examples import RandomDraws, build
 from tests.test_ops_vs_torch import TESTED, call, differentiable, make_inputs, make_leaves
 from verifier.ops.registry import all_ops
 
+# split and chunk return several views: torch refuses any in-place change of them (its
+# multiple-view rule), so the bump below cannot ask what they save; their pieces are narrow's.
+TESTED = [name for name in TESTED if not all_ops()[name].extra.get("composite")]
 CASES = []
 for _name in TESTED:
     _op = all_ops()[_name]

@@ -142,7 +142,7 @@ def test_problem_format():
     ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\nexpect: {error: shape, value: 1}", 6, "excludes"),
     ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\nxfail: {backends: [fd]}", 6, "needs a reason"),
     ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\nskip: maybe", 6, "expected a mapping"),
-    ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\ndtypes: [float16]", 6, "did you mean 'float64'"),
+    ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\ndtypes: [floot64]", 6, "did you mean 'float64'"),
     ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\nbackends: [torch, torch]", 6, "listed twice"),
     ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\norder: 3", 6, "from 1 to 2"),
     ("inputs:\n  x: {fill: 1, shape: [2]}\nexpr: sum(x)\nbackward: {repeat: 0}", 6, "from 1 to 100"),
@@ -167,11 +167,11 @@ def test_every_problem_is_reported_not_only_the_first():
               x: {vaule: 1}
               q: {value: [[1, 2], [3]]}
             expr: exq(x)
-            dtypes: [float16]
+            dtypes: [float8]
             order: 3
         """)
     assert len(found) >= 6
-    for words in ("inpts", "vaule", "ragged", "exq", "float16", "order"):
+    for words in ("inpts", "vaule", "ragged", "exq", "float8", "order"):
         assert any(words in p for p in found), (words, found)
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import verifier.engine as engine
 from tests.nn_contract import NO_TORCH_SECOND_ORDER
 from tests.op_examples import HypothesisDraws, RandomDraws, build, values
-from verifier.ops.registry import all_ops, language_functions
+from verifier.ops.registry import all_ops, language_functions, torch_style
 
 DTYPES = {"float64": (torch.float64, engine.float64), "float32": (torch.float32, engine.float32)}
 TESTED = sorted(name for name, op in language_functions().items() if op.kind != "meta")
@@ -42,20 +42,27 @@ def tolerance(np_dtype) -> float:
 
 
 def call(module, op, tensors, params):
-    """Call op on torch (as a backend does: every param bound) or on the engine."""
+    """Call op on torch (as a backend does: every param bound) or on the engine.
+
+    Of a named tuple (max with dim: values, indices) the values, the differentiable field.
+    """
+    result = call_all(module, op, tensors, params)
+    return result[op.extra.get("value_field", 0)] if isinstance(result, tuple) else result
+
+
+def call_all(module, op, tensors, params):
     if module is torch:
-        if op.extra.get("positional"):  # torch interleaves tensors and options: bind by name
-            _, bound = op.bind((), {**dict(zip(op.inputs, tensors)), **params})
-        else:
-            _, bound = op.bind((list(tensors),) if op.variadic else tuple(tensors), dict(params))
+        _, bound = op.bind((list(tensors),), dict(params)) if op.variadic else \
+            op.bind(*torch_style(op, tensors, params))
         if op.torch is not None:
             return op.torch(torch, *tensors, **bound)
         fn = getattr(torch, op.name)
         return fn(list(tensors), **bound) if op.variadic else fn(*tensors, **bound)
     fn = getattr(module, op.name)
-    if op.extra.get("positional"):  # torch interleaves tensors and options: pass by name
-        return fn(**dict(zip(op.inputs, tensors)), **params)
-    return fn(list(tensors), **params) if op.variadic else fn(*tensors, **params)
+    if op.variadic:
+        return fn(list(tensors), **params)
+    args, kwargs = torch_style(op, tensors, params)
+    return fn(*args, **kwargs)
 
 
 def as_numpy(t):
@@ -84,7 +91,7 @@ def make_inputs(op, shapes, seed):
     arrays = []
     for i, s in enumerate(shapes):
         if s is None or isinstance(s, np.ndarray):
-            arrays.append(s)
+            arrays.append(s)  # left out (None), or an index given by the builder
         elif i in op.nondiff:
             arrays.append(rng.uniform(size=s) < 0.5)  # where's condition
         else:
@@ -144,6 +151,14 @@ def check_against_torch(op, shapes, params, dtype_name, seed=0):
         assert eg is not None, f"{op.name}: engine has no gradient for input {i}"
         assert str(eg.dtype) == str(tg.dtype), f"{op.name}: grad dtype {eg.dtype} vs {tg.dtype}"
         assert_close(f"{op.name} grad of input {i}", eg, tg, tol)
+    twice = op.extra.get("torch_twice_differentiable")
+    if twice is not None:
+        # torch has no double backward for this op (cdist): its second derivative is judged
+        # against torch running the op's definition instead.
+        _, bound = op.bind(*torch_style(op, t_in, params))
+        t_g = torch.autograd.grad(twice(torch, *t_in, **bound), [t_in[i] for i in diff],
+                                  torch.tensor(seed_grad, dtype=torch_dtype),
+                                  create_graph=True, allow_unused=True)
     check_second_derivative(op, diff, t_in, e_in, t_g, e_g, torch_dtype, engine_dtype, rng, tol)
 
 

@@ -23,6 +23,12 @@ matmul dot outer trace det inverse clone
 from tests.nn_contract import ISSUE_11A, NAME_VARIES  # noqa: E402
 
 CONTRACT |= ISSUE_11A
+# Issue 11, part B: statistics, selection, indexing and reordering.
+CONTRACT |= set("""
+var std cumsum cumprod logcumsumexp max min median sort topk cummax cummin
+flip roll tril triu diagonal diag repeat tile narrow gather scatter scatter_add index_select
+masked_fill solve cholesky slogdet cross vector_norm matrix_norm cdist einsum split chunk
+""".split())
 # In the language beyond the list above: numel (claims use it: 6 * (x + 2) / numel(x)).
 LANGUAGE_EXTRAS = {"numel"}
 # Used by the engine itself, not callable from case files.
@@ -35,7 +41,8 @@ WITH_KINKS = {"abs", "relu", "clamp", "maximum", "minimum", "amax", "amin", "nor
               "sqrt", "softplus"}
 # grad_fn names that depend on torch's dispatch (a dim given, a tensor exponent, a matmul's
 # operand ranks): the engine gives one name per op.
-NAME_DEPENDS_ON_CALL = {"sum", "mean", "prod", "pow", "matmul", "squeeze", "flatten"} | NAME_VARIES
+NAME_DEPENDS_ON_CALL = {"sum", "mean", "prod", "pow", "matmul", "squeeze", "flatten",
+                        "max", "min", "median", "diag", "einsum", "split", "chunk"} | NAME_VARIES
 
 
 def test_every_contract_function_is_registered():
@@ -59,7 +66,7 @@ def test_entry_is_complete(name):
     op = all_ops()[name]
     assert callable(op.forward)
     assert callable(op.sympy), f"{name} has no SymPy form"
-    if op.kind != "meta":
+    if op.kind != "meta" and not op.extra.get("composite"):
         assert callable(op.vjp), f"{name} has no VJP"
     assert len(op.domain) == (1 if op.variadic else len(op.inputs)), \
         f"{name}: one Domain per tensor input"
@@ -105,6 +112,11 @@ def test_grad_fn_name_matches_torch(name):
     assert result(engine).grad_fn.name() == result(torch).grad_fn.name()
 
 
+def _values(op, result):
+    """The differentiable field of a SymPy form that returns torch's named tuple (values, indices)."""
+    return result[op.extra.get("value_field", 0)] if isinstance(result, tuple) else result
+
+
 def _exact(arrays, op):
     """Inputs as object arrays of exact Rationals (where's condition as SymPy booleans)."""
     out = []
@@ -113,6 +125,8 @@ def _exact(arrays, op):
             out.append(None)
             continue
         convert = (lambda v: sp.true if v else sp.false) if a.dtype == bool else sp.Rational
+        if a.dtype.kind in "iu":
+            convert = sp.Integer  # an index
         exact = np.empty(a.shape, dtype=object)
         exact.ravel()[:] = [convert(v) for v in np.asarray(a).ravel().tolist()] if a.size else []
         out.append(exact)
@@ -134,8 +148,8 @@ def test_sympy_form_has_the_forward_value(name):
         arrays = [arrays[0], np.full(arrays[0].shape[-1:], 0.25)]  # src broadcasts to input
     if name == "fill_value":
         params, exact_params = {"value": 0.5}, {"value": sp.Rational(1, 2)}
-    symbolic = np.asarray(op.sympy(*_exact(arrays, op), **exact_params), dtype=object)
-    numeric = np.asarray(op.forward(*arrays, **params), dtype=np.float64)
+    symbolic = np.asarray(_values(op, op.sympy(*_exact(arrays, op), **exact_params)), dtype=object)
+    numeric = np.asarray(_values(op, op.forward(*arrays, **params)), dtype=np.float64)
     assert symbolic.shape == numeric.shape
     values = np.array([float(sp.N(v, 30)) for v in symbolic.ravel()]).reshape(numeric.shape)
     np.testing.assert_allclose(values, numeric, rtol=1e-12, atol=1e-14)
@@ -158,7 +172,7 @@ def test_sympy_derivative_matches_the_engine(name):
         symbolic.append(np.array(symbols, dtype=object).reshape(a.shape))
     exact_params = {k: sp.Rational(v) if isinstance(v, float) and np.isfinite(v) else v
                     for k, v in params.items()}
-    out = np.asarray(op.sympy(*symbolic, **exact_params), dtype=object)
+    out = np.asarray(_values(op, op.sympy(*symbolic, **exact_params)), dtype=object)
     seed = np.random.default_rng(2).integers(-3, 4, size=out.shape)
     total = sp.Add(*[e * int(s) for e, s in zip(out.ravel(), seed.ravel())])
 

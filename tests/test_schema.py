@@ -48,7 +48,7 @@ def test_bad_documents_fail_the_schema(validator, name):
     {"name": "a", "inputs": {}, "program": "y = 1"},
     {"name": "a", "inputs": {"x": {"fill": 1, "value": 1, "shape": []}}, "expr": "x"},
     {"name": "a", "inputs": {"x": {"random": {"dist": "cauchy", "seed": 1}, "shape": [2]}}, "expr": "x"},
-    {"name": "a", "inputs": {}, "expr": "1", "dtypes": ["float16"]},
+    {"name": "a", "inputs": {}, "expr": "1", "dtypes": ["float8"]},
     {"name": "a", "inputs": {}, "expr": "1", "expect": {"error": "boom"}},
     {"name": "a", "inputs": {}, "expr": "1", "xfail": {"backends": ["fd"]}},
     {"name": "a", "inputs": {}, "expr": "1", "tolerance": {"float32": {"rtol": 1}}},

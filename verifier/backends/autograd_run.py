@@ -43,12 +43,18 @@ def run_on_module(case: Case, dtype: str, *, backend: str, module, device: str =
     return run
 
 
+def _native(values):
+    """Rounded inputs as numpy's own floats: torch cannot read ml_dtypes' bfloat16 arrays,
+    and their float64 copies are exact (the tensor rounds them back without change)."""
+    return values.astype("float64") if values.dtype.name == "bfloat16" else values
+
+
 def _execute(case, dtype, run, module, device, ns, limits) -> None:
     torch_dtype = getattr(module, dtype)
     leaves = {}
     env = {}
     for name, inp in case.inputs.items():
-        t = module.tensor(run.inputs[name], dtype=torch_dtype, device=device,
+        t = module.tensor(_native(run.inputs[name]), dtype=torch_dtype, device=device,
                           requires_grad=inp.requires_grad)
         env[name] = t
         if inp.requires_grad:
@@ -65,7 +71,7 @@ def _execute(case, dtype, run, module, device, ns, limits) -> None:
         return
     seed = None
     if case.seed is not None:
-        seed = module.tensor(case.seed.rounded(dtype), dtype=torch_dtype, device=device)
+        seed = module.tensor(_native(case.seed.rounded(dtype)), dtype=torch_dtype, device=device)
     if not result.requires_grad:
         _no_graph(case, run, leaves, seed)
         return

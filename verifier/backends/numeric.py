@@ -48,12 +48,19 @@ class TensorNamespace(Namespace):
         if not op.extra.get("scalar_operands") and op.kind != "meta":
             # torch.sin(0.5) is a TypeError: a number where a function takes a tensor
             # means a 0-d tensor of the run's dtype (not torch's default float32).
-            tensors = tuple(self._as_tensor(t) for t in tensors)
+            integers = op.extra.get("integer_inputs", ())
+            tensors = tuple(self._as_index(t) if i in integers else self._as_tensor(t)
+                            for i, t in enumerate(tensors))
         if self.uses_registry_torch and op.torch is not None:
             return op.torch(self.module, *tensors, **params)
-        if op.extra.get("positional"):  # torch's order interleaves tensors and options
-            return getattr(self.module, func)(**dict(zip(op.inputs, tensors)), **params)
-        return getattr(self.module, func)(*tensors, **params)
+        args, kwargs = registry.torch_style(op, tensors, params)
+        return getattr(self.module, func)(*args, **kwargs)
+
+    def _as_index(self, value):
+        # An index written as a number or a (nested) list of integers: an int64 tensor.
+        if isinstance(value, (int, list)):
+            return self.module.tensor(value, dtype=self.module.int64, device=self.device)
+        return value
 
     def _as_tensor(self, value):
         if isinstance(value, (bool, int, float)):

@@ -14,6 +14,7 @@ from fractions import Fraction
 from verifier.cases.numbers import DataError, describe, exact_number, float64_number
 from verifier.cases.problems import Problems
 from verifier.cases.yaml_lines import LineList, LineMap
+from verifier.float_formats import RUN_DTYPES
 
 TOP_KEYS = ("cases",)
 CASE_KEYS = ("name", "description", "tags", "inputs", "expr", "program", "output", "seed", "backward",
@@ -27,7 +28,7 @@ XFAIL_KEYS = ("reason", "backends", "dtypes")
 SKIP_KEYS = ("reason",)
 TOLERANCE_KEYS = ("rtol", "atol")
 
-DTYPES = ("float64", "float32")
+DTYPES = RUN_DTYPES  # float64 float32 float16 bfloat16 (verifier/float_formats.py)
 TOLERANCE_TARGETS = DTYPES + ("fd",)  # `tolerance:` keys: a dtype, or finite differences
 BACKENDS = ("engine", "torch", "torch-cuda", "sympy", "fd")
 DISTRIBUTIONS = ("uniform", "normal")

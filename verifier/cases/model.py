@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from verifier.float_formats import DEFAULT_DTYPES, FORMATS, round_to
 from verifier.lang.ir import Expr, Program
 
 
@@ -37,10 +38,10 @@ class Input:
         as64 = _to_float64(self.exact)
         if dtype == "float64":
             return as64
-        if dtype == "float32":
-            # Fraction -> float64 -> float32 can double-round; exact ties are rare
-            # enough for case data, and the oracle is evaluated at these values.
-            return as64.astype(np.float32)
+        if dtype in FORMATS:
+            # Fraction -> float64 -> float32 (float16, bfloat16) can double-round; exact ties
+            # are rare enough for case data, and the oracle is evaluated at these values.
+            return round_to(dtype, as64)
         raise ValueError(f"unknown dtype {dtype!r}")
 
     def rounded_exact(self, dtype: str) -> np.ndarray:
@@ -122,7 +123,7 @@ class Case:
     expect: Expect = field(default_factory=Expect)
     xfail: Marker | None = None
     skip: Marker | None = None
-    dtypes: tuple[str, ...] = ("float64", "float32")
+    dtypes: tuple[str, ...] = DEFAULT_DTYPES
     backends: tuple[str, ...] = ()  # empty: every available backend
     tolerance: dict[str, Tolerance] = field(default_factory=dict)
     # seconds for the numeric backends together, and as much again for the exact oracle;

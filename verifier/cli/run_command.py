@@ -16,9 +16,10 @@ from verifier.cli.common import (
 from verifier.cli.reports import report_targets_invalid, write_reports
 from verifier.cli.selection import SelectionError, select_cases
 from verifier.cli.timeout_option import timeout_seconds
+from verifier.float_formats import RUN_DTYPES
 from verifier.gate import options as gate_options
 
-DTYPES = ("float64", "float32")
+DTYPES = RUN_DTYPES
 
 
 def add_backend_options(parser) -> None:

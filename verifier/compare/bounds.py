@@ -54,10 +54,13 @@ import numpy as np
 
 from verifier.cases.model import Case
 from verifier.compare.tolerance import FD_RTOL, SECOND_ORDER_FACTOR, default_tolerance
+from verifier.float_formats import FORMATS
 
-LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
-SMALLEST_SPACING = {"float64": 2.0 ** -1074, "float32": 2.0 ** -149}
-PRECISION = {"float64": 53, "float32": 24}
+# Per run dtype (verifier/float_formats.py): the largest finite number, the smallest
+# subnormal (2^(min_exponent - precision + 1)) and the significand bits.
+LARGEST = {f.name: f.max_value for f in FORMATS.values()}
+SMALLEST_SPACING = {f.name: 2.0 ** (f.min_exponent - f.precision + 1) for f in FORMATS.values()}
+PRECISION = {f.name: f.precision for f in FORMATS.values()}
 
 
 def half_ulp(exact: np.ndarray, dtype: str) -> np.ndarray:

@@ -233,3 +233,4 @@ def _details(check, got, exact_float, tol, estimate, allowed) -> dict:
     if n > DETAIL_ELEMENTS:
         details["truncated"] = n - DETAIL_ELEMENTS
     return details
+

@@ -12,8 +12,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from verifier.float_formats import FORMATS as FLOAT_FORMATS
+
 # (precision p in bits including the implicit one, minimum normal exponent)
-FORMATS = {"float64": (53, -1022), "float32": (24, -126)}
+FORMATS = {f.name: (f.precision, f.min_exponent) for f in FLOAT_FORMATS.values()}
 
 
 def to_fraction(x) -> Fraction | None:

@@ -44,9 +44,10 @@ from __future__ import annotations
 import math
 
 from verifier.cases.model import Case, Tolerance
+from verifier.float_formats import FORMATS, eps
 from verifier.lang import ir
 
-EPS = {"float64": 2.0 ** -52, "float32": 2.0 ** -23}
+EPS = {name: eps(name) for name in FORMATS}  # 2^-52 float64 ... 2^-7 bfloat16
 SAFETY = 16.0
 SECOND_ORDER_FACTOR = 4.0
 FD_RTOL = 10 * EPS["float64"] ** (2 / 3)

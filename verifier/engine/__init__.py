@@ -10,13 +10,14 @@ from verifier.engine.creation import (  # noqa: F401
     manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
 )
 from verifier.engine.dtypes import (  # noqa: F401
-    bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int32,
+    bfloat16, bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int32,
     int64, long, set_default_dtype,
 )
 from verifier.engine.functional import FUNCTIONS
 from verifier.engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from verifier.engine.tensor import Size, Tensor  # noqa: F401
 from verifier.engine import methods as _methods  # noqa: F401  attaches operators and methods
+from verifier.engine import linalg  # noqa: F401, E402  torch.linalg
 from verifier.engine import nn  # noqa: F401, E402  torch.nn.functional
 
 globals().update(FUNCTIONS)

@@ -6,6 +6,7 @@ import numpy as np
 
 from verifier.engine import dtypes
 from verifier.engine.tensor import Tensor, _detached
+from verifier.ops.promotion import floating
 
 _rng = [np.random.default_rng(0)]
 
@@ -37,7 +38,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
             array = array.astype(dtypes.get_default_dtype().numpy)
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64)
-    if array.dtype.kind not in "fbiu":
+    if array.dtype.kind not in "fbiu" and not floating(array.dtype):
         raise TypeError(f"could not make a tensor from data of numpy dtype {array.dtype}")
     _device_check(device)
     return _finish(array, requires_grad)
@@ -99,7 +100,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
     values = np.arange(start, end, step)
     if dtype is not None:
         values = values.astype(dtypes.to_numpy(dtype))
-    elif values.dtype.kind == "f":
+    elif floating(values.dtype):
         values = values.astype(dtypes.get_default_dtype().numpy)
     return _finish(values, requires_grad)
 

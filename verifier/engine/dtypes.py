@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 
@@ -11,7 +12,7 @@ class DType:
     def __init__(self, name: str, numpy_dtype) -> None:
         self.name = name
         self.numpy = np.dtype(numpy_dtype)
-        self.is_floating_point = self.numpy.kind == "f"
+        self.is_floating_point = self.numpy.kind == "f" or self.numpy.name == "bfloat16"
         self.itemsize = self.numpy.itemsize
 
     def __repr__(self) -> str:
@@ -24,6 +25,8 @@ class DType:
 float32 = DType("float32", np.float32)
 float64 = DType("float64", np.float64)
 float16 = DType("float16", np.float16)
+# numpy has no bfloat16: ml_dtypes' (the package JAX uses) is a numpy dtype with ufuncs.
+bfloat16 = DType("bfloat16", ml_dtypes.bfloat16)
 int64 = DType("int64", np.int64)
 int32 = DType("int32", np.int32)
 bool_ = DType("bool", np.bool_)
@@ -33,7 +36,7 @@ double = float64
 long = int64
 half = float16
 
-_BY_NUMPY = {d.numpy: d for d in (float32, float64, float16, int64, int32, bool_)}
+_BY_NUMPY = {d.numpy: d for d in (float32, float64, float16, bfloat16, int64, int32, bool_)}
 _BY_NAME = {d.name: d for d in _BY_NUMPY.values()}
 
 _default = [float32]

@@ -13,6 +13,7 @@ from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node, saved_indices, saving_rule
 from verifier.engine.tensor import Tensor, _detached
+from verifier.ops.promotion import floating
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
@@ -106,11 +107,11 @@ def _torch_promotion(out, arrays):
     tensors decide: an int tensor times a Python float is float32 (the
     default dtype), and a float32 tensor plus a 0-d float64 tensor stays float32.
     """
-    dimensioned = [a.dtype for a in arrays if type(a) is _ndarray and a.ndim and a.dtype.kind == "f"]
+    dimensioned = [a.dtype for a in arrays if type(a) is _ndarray and a.ndim and floating(a.dtype)]
     if dimensioned:
         target = np.result_type(*dimensioned)
     else:
-        zero_dim = [a.dtype for a in arrays if type(a) is _ndarray and a.dtype.kind == "f"]
+        zero_dim = [a.dtype for a in arrays if type(a) is _ndarray and floating(a.dtype)]
         target = np.result_type(*zero_dim) if zero_dim else get_default_dtype().numpy
     return out if target == out.dtype else out.astype(target)
 
@@ -118,7 +119,7 @@ def _torch_promotion(out, arrays):
 def record(plan, params, args, arrays, result) -> None:
     """Attach the node that will run the op's VJP to `result`."""
     out = result._array
-    if out.dtype.kind != "f":
+    if not floating(out.dtype):
         raise RuntimeError(f"{plan.op.name}: only floating point outputs can require "
                            f"gradients, got {out.dtype}")
     edges = []
@@ -132,7 +133,17 @@ def record(plan, params, args, arrays, result) -> None:
             edges.append(edge)
         else:
             edges.append(None)
-    saves = plan.saves
+    saves, saves_out = plan.saves, plan.saves_out
+    selects = plan.op.extra.get("selects")
+    if selects is not None:
+        # torch saves which elements were selected (max with dim, sort), not the input:
+        # taken now and handed to the VJP, which then reads neither input nor output.
+        selected = selects(*arrays, **params)
+        if selected is not None:
+            params = {**params, "selected": selected}
+            saves_out = False
+            if "saves" not in plan.op.extra:  # else: what torch saves besides (cummax: x)
+                saves = SAVES_NOTHING
     if saves is SAVES_NOTHING:
         versions = ()
     else:
@@ -140,7 +151,6 @@ def record(plan, params, args, arrays, result) -> None:
                          for i in saved_indices(saves, args))
     # The output's counter starts at 0 (a view op saving its output would share
     # its input's counter: none of the views reads its result).
-    saves_out = plan.saves_out
     saved_out = (out, result._version, 0) \
         if saves_out is True or (saves_out and saves_out(args)) else None
     if plan.snapshot:
@@ -206,7 +216,7 @@ def _check_inplace_allowed(target: Tensor, op) -> None:
 
 def _type_name(dtype) -> str:
     return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-            "bool": "Bool", "float16": "Half"}.get(str(dtype), str(dtype))
+            "bool": "Bool", "float16": "Half", "bfloat16": "BFloat16"}.get(str(dtype), str(dtype))
 
 
 def _shape_message(op, arrays, exc) -> str:

@@ -17,6 +17,7 @@ from verifier.engine.function import apply_plan, plan_of
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node
 from verifier.engine.tensor import Tensor, _detached
+from verifier.ops.promotion import floating
 
 _ndarray = np.ndarray
 _NO_PARAMS: dict = {}
@@ -33,10 +34,10 @@ def binary_operator(op, reflected: bool):
         a = self._array
         if type(other) is Tensor:
             b = other._array
-            fast = b.dtype is a.dtype and a.dtype.kind == "f"
+            fast = b.dtype is a.dtype and floating(a.dtype)
         else:
             b = other
-            fast = (type(other) is float or type(other) is int) and a.dtype.kind == "f"
+            fast = (type(other) is float or type(other) is int) and floating(a.dtype)
         if fast and ufunc is not None:
             token = enter()
             try:

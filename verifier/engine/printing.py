@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from verifier.ops.promotion import floating
+
 PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
@@ -21,7 +23,7 @@ class _Formatter:
     """Chooses one format (int, fixed or scientific) and one width for every element."""
 
     def __init__(self, values: np.ndarray) -> None:
-        self.floating = values.dtype.kind == "f"
+        self.floating = floating(values.dtype)
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1

@@ -12,6 +12,7 @@ import numpy as np
 
 from verifier.engine import dtypes
 from verifier.engine.graph import AccumulateGrad
+from verifier.ops.promotion import floating
 
 
 class Size(tuple):
@@ -166,7 +167,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        if requires_grad and self._array.dtype.kind != "f":
+        if requires_grad and not floating(self._array.dtype):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = bool(requires_grad)
         return self
@@ -238,7 +239,7 @@ class Tensor:
         return self
 
     def is_floating_point(self) -> bool:
-        return self._array.dtype.kind == "f"
+        return floating(self._array.dtype)
 
     # --- Python protocol ---------------------------------------------------
     def __len__(self) -> int:

@@ -315,9 +315,15 @@ class ExpressionBuilder:
         if receiver is not None and not op.method:
             raise self.error(func, f"'{name}' has no method form; call it as {name}(x, ...)")
         args = [] if receiver is None else [self._expr(receiver)]
-        for a in node.args:
+        for position, a in enumerate(node.args):
             if isinstance(a, ast.Starred):
                 raise self.error(a, _REJECTED_NODES["Starred"])
+            if position == 0 and _is_text(a) and op.extra.get("leading_param"):
+                if len(a.value) > MAX_LITERAL_CHARS:
+                    raise self.error(a, f"the text argument of {name}() is longer than "
+                                        f"{MAX_LITERAL_CHARS} characters")
+                args.append(ir.Str(a.value, a.lineno))  # einsum's equation: text, never code
+                continue
             args.append(self._argument(a))
         kwargs = []
         accepted = op.inputs + op.param_names()
@@ -388,3 +394,7 @@ class ExpressionBuilder:
             raise self.error(node, f"{what} in a subscript is not supported; use unsqueeze or "
                                    "write every index")
         return self._expr(node)
+
+
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)

@@ -29,7 +29,8 @@ class Bool:
 @dataclass(frozen=True)
 class Str:
     """A string literal, allowed only as a function argument naming an option
-    (`gelu(x, approximate="tanh")`, `pad(x, [1, 1], mode="reflect")`)."""
+    (`gelu(x, approximate="tanh")`, `pad(x, [1, 1], mode="reflect")`) or where a function
+    takes text (einsum's equation): data for the function, never evaluated."""
     value: str
     line: int = 1
 

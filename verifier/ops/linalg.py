@@ -20,12 +20,19 @@ def _matmul(a, b):
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{np.ndim(a)}D and {np.ndim(b)}D")
     try:
-        return np.matmul(a, b)
+        out = np.matmul(a, b)
     except ValueError:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({_shape_text(np.shape(a))} and {_shape_text(np.shape(b))}); the last "
                            "dimension of the first must equal the first (or second-to-last) of "
                            "the second") from None
+    return _same_dtype(out, a, b)
+
+
+def _same_dtype(out, a, b):
+    # ml_dtypes' bfloat16 has no matmul loop of its own: numpy computes it in float32.
+    target = np.result_type(a, b)
+    return out if out.dtype == target else out.astype(target)
 
 
 def _matmul_vjp(ns, g, out, a, b):
@@ -76,7 +83,7 @@ def _dot(a, b):
         raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have "
                            "the same number of elements, but got {} and {} elements respectively"
                            .format(np.size(a), np.size(b), np.size(a), np.size(b)))
-    return np.asarray(np.dot(a, b))
+    return _same_dtype(np.asarray(np.dot(a, b)), a, b)
 
 
 register(Op(

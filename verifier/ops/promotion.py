@@ -15,14 +15,19 @@ _ndarray = np.ndarray
 
 def promote(*arrays):
     """Cast 0-d float arrays to the dtype of the dimensioned float arrays, as torch does."""
-    dimensioned = [a for a in arrays if type(a) is _ndarray and a.ndim > 0 and a.dtype.kind == "f"]
+    dimensioned = [a for a in arrays if type(a) is _ndarray and a.ndim > 0 and floating(a.dtype)]
     if not dimensioned:
         return arrays
     target = np.result_type(*dimensioned)
     return tuple(
-        a.astype(target) if type(a) is _ndarray and a.ndim == 0 and a.dtype.kind == "f"
+        a.astype(target) if type(a) is _ndarray and a.ndim == 0 and floating(a.dtype)
         and a.dtype != target else a
         for a in arrays)
+
+
+def floating(dtype) -> bool:
+    """A float dtype: numpy's kind 'f', or ml_dtypes' bfloat16 (numpy kind 'V')."""
+    return dtype.kind == "f" or dtype.name == "bfloat16"
 
 
 def binary(ufunc):

@@ -32,6 +32,10 @@ class RawNamespace:
             call = _SPECIALIZED[name](forward)
         elif not op.params:
             call = forward
+        elif op.variadic:
+            def call(*args, **kwargs):
+                tensors, params = op.bind(args, dict(kwargs))
+                return forward(*tensors[0], **params)  # the list of tensors, unpacked
         else:
             def call(*args, **kwargs):
                 if len(args) == inputs and not kwargs:

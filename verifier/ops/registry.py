@@ -47,6 +47,8 @@ class Domain:
     avoid: tuple[float, ...] = ()
     margin: float = 0.05
     well_conditioned: bool = False
+    # A symmetric positive definite matrix (cholesky), well-conditioned too.
+    symmetric: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,35 @@ class Op:
     #     (x + 2); elsewhere the backends pass a number as a 0-d tensor.
     #   optional: tensor inputs that may be left out (None): linear's bias.
     #   positional: torch's positional order where tensors and options
-    #     interleave (layer_norm(input, normalized_shape, weight, bias, eps)).
+    #     interleave (layer_norm(input, normalized_shape, weight, bias, eps),
+    #     gather(input, dim, index)): the names of inputs and params, in order;
+    #     positional arguments are bound by these names, and the torch call
+    #     passes everything by name.
+    #   integer_inputs: indices of tensor inputs that hold integers (gather's
+    #     index): a backend makes a number or a list there an int64 tensor.
+    #   return_type: (name, fields) where torch returns a named tuple (max with
+    #     dim: values, indices); the op's forward computes the first field, the
+    #     only differentiable one, and `others(*arrays, **params)` the rest.
+    #   leading_param: a variadic op whose torch signature puts this param first
+    #     (einsum(equation, *operands)).
+    #   value_field: which field of return_type the forward computes (default 0;
+    #     slogdet: 1, logabsdet; its sign comes from `others`).
+    #   torch_twice_differentiable: torch(torch, *tensors, **params) with a double
+    #     backward, for an op whose torch function has none (cdist): its definition.
+    #   composite: callable(module, *tensors, **params) building the result from other
+    #     entries (split: narrow of each piece); the op then needs no VJP of its own.
+    #   binary_alias: the op that a tensor in place of `dim` means (max(input,
+    #     other) is maximum(input, other)).
+    #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
+    #     when the op runs, as torch saves them; the VJP then gets `selected=` and
+    #     the engine saves neither input nor output for it (the inputs that
+    #     `saves` names, if given, are still saved).
     extra: dict = field(default_factory=dict)
+
+    def outputs(self, values, rest: tuple) -> tuple:
+        """torch's named-tuple fields, in order: the forward's values placed among the rest."""
+        at = self.extra.get("value_field", 0)
+        return (*rest[:at], values, *rest[at:])
 
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
@@ -109,6 +138,16 @@ class Op:
 
         Raises TypeError with torch-like wording for a wrong call.
         """
+        leading = self.extra.get("leading_param")
+        if leading is not None and self.variadic and not (args and isinstance(args[0], list)):
+            # einsum(equation, a, b) or einsum(equation, [a, b]): the param comes first.
+            if args:
+                if leading in kwargs:
+                    raise TypeError(f"{self.name}() got multiple values for argument '{leading}'")
+                kwargs[leading] = args[0]
+            rest = tuple(args[1:])
+            args = (list(rest[0]) if len(rest) == 1 and isinstance(rest[0], (list, tuple))
+                    else list(rest),)
         n = len(self.inputs)
         order = self.extra.get("positional")
         if order is not None and args:
@@ -154,6 +193,17 @@ def _by_name(name: str, order: tuple, args: tuple, kwargs: dict) -> dict:
             raise TypeError(f"{name}() got multiple values for argument '{key}'")
         named[key] = value
     return named
+
+
+def torch_style(op: "Op", tensors: tuple, params: dict) -> tuple[tuple, dict]:
+    """(args, kwargs) that call the torch-style function of `op` with bound tensors and params.
+
+    Tensors go positionally, except where torch's order puts params between them
+    (`extra["positional"]`: gather(input, dim, index), layer_norm): then everything goes by name.
+    """
+    if op.extra.get("positional") is None:
+        return tuple(tensors), dict(params)
+    return (), {**dict(zip(op.inputs, tensors)), **params}
 
 
 def vjp_by_input(*rules):

@@ -108,8 +108,11 @@ class SympyNamespace(Namespace):
             value = rational(value)
         return np.asarray(value, dtype=object)
 
-    @staticmethod
-    def _result(result, any_array: bool):
+    @classmethod
+    def _result(cls, result, any_array: bool):
+        if isinstance(result, tuple):
+            # torch's named tuple (max with dim: values, indices), subscripted as x[0].
+            return tuple(cls._result(r, True) for r in result)
         if isinstance(result, (bool, np.bool_)):
             return result
         if isinstance(result, (int, np.integer)):
@@ -140,6 +143,8 @@ class SympyNamespace(Namespace):
         return result
 
     def subscript(self, value, index: tuple):
+        if isinstance(value, tuple):
+            return value[index[0] if len(index) == 1 else index]  # a field of a named tuple
         return self.call("index", [value], {"index": index if len(index) != 1 else index[0]})
 
     def transpose_all(self, value):

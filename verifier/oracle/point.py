@@ -15,9 +15,10 @@ from fractions import Fraction
 import numpy as np
 
 from verifier.cases.model import Case, Input, exact_or_ieee
+from verifier.float_formats import RUN_DTYPES, round_to
 from verifier.oracle.evaluate import rational
 
-DTYPES = ("exact", "float64", "float32")
+DTYPES = ("exact",) + RUN_DTYPES
 
 
 @dataclass
@@ -103,8 +104,8 @@ def point_input(spec: Input, dtype: str) -> PointInput:
             value = exact_or_ieee(_round(float(value), dtype))
         return PointInput(spec.name, shape, uniform=value)
     as64 = _float64(exact)
-    if dtype == "float32":
-        return PointInput(spec.name, shape, floats=as64.astype(np.float32).astype(np.float64))
+    if dtype not in ("exact", "float64"):
+        return PointInput(spec.name, shape, floats=round_to(dtype, as64).astype(np.float64))
     if dtype == "float64" or spec.kind == "random":
         # A random input is exactly the float64 it was drawn as.
         return PointInput(spec.name, shape, floats=as64)
@@ -141,7 +142,7 @@ def same_point(a: dict[str, PointInput], b: dict[str, PointInput]) -> bool:
 
 
 def _round(value: float, dtype: str) -> float:
-    return float(np.float32(value)) if dtype == "float32" else value
+    return value if dtype in ("exact", "float64") else float(round_to(dtype, np.array(value)))
 
 
 def _same(a, b) -> bool:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from verifier.float_formats import RUN_DTYPES
 from verifier.pytest_plugin.items import CaseFile, RunCache, run_cache_key
 
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -49,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="NAME", help="collect only this backend's rows (repeatable): engine, "
                                          "torch, torch-cuda, sympy, fd")
     group.addoption("--verifier-dtype", action="append", dest="verifier_dtypes",
-                    choices=("float64", "float32"),
+                    choices=RUN_DTYPES,
                     help="collect numeric backends' rows only at this dtype (repeatable)")
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from verifier.float_formats import FORMATS
 from verifier.report.escape import printable
 from verifier.report.style import Style
 
 _MAX_ELEMENTS = 8  # per array printed; the rest is summarized
-_DIGITS = {"float64": 17, "float32": 9}
+_DIGITS = {f.name: f.digits for f in FORMATS.values()}
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

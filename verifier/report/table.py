@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from verifier.float_formats import FORMATS, RUN_DTYPES
 from verifier.report.escape import printable
 from verifier.report.style import NOT_RUN_MARK, Style
 from verifier.runner.summary import Summary
 from verifier.verdict import Verdict
 
-_DTYPE_ORDER = {"exact": 0, "float64": 1, "float32": 2}
-_SHORT_DTYPE = {"float64": "f64", "float32": "f32"}
+_DTYPE_ORDER = {"exact": 0, **{name: i + 1 for i, name in enumerate(RUN_DTYPES)}}
+_SHORT_DTYPE = {f.name: f.short for f in FORMATS.values()}
 _MAX_NAME = 48
 
 

@@ -1,0 +1,23 @@
+"""`torch.linalg` for the engine: the registry's linear algebra under torch.linalg's names.
+
+`import verifier.engine as torch; torch.linalg.solve(A, B)` works; each name is the
+engine function of one registry entry (linalg.inv is the entry `inverse`).
+"""
+
+from __future__ import annotations
+
+from verifier.engine.functional import FUNCTIONS
+
+solve = FUNCTIONS["solve"]
+cholesky = FUNCTIONS["cholesky"]
+slogdet = FUNCTIONS["slogdet"]
+det = FUNCTIONS["det"]
+inv = FUNCTIONS["inverse"]
+vector_norm = FUNCTIONS["vector_norm"]
+matrix_norm = FUNCTIONS["matrix_norm"]
+matmul = FUNCTIONS["matmul"]
+
+
+def cross(input, other, *, dim=-1):  # noqa: A002  torch's argument name
+    """torch.linalg.cross: as torch.cross, but dim defaults to -1."""
+    return FUNCTIONS["cross"](input, other, dim=dim)
