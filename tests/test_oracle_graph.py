@@ -311,3 +311,15 @@ def test_the_special_functions_of_the_registry_are_certified_on_the_graph():
     assert [float(g) for g in special.grads["x"]] == pytest.approx(expected, rel=1e-14)
     assert [float(g) for g in special.grads["y"]] == pytest.approx(
         [float(mp.psi(1, 2) + mp.mpf(0.25) / 2), float(mp.psi(1, 3) + mp.mpf(0.5) / 3)], rel=1e-14)
+
+
+def test_a_shape_op_that_writes_zeros_moves_no_input_element_there():
+    # tril's SymPy form writes 0 in the masked triangle; element numbers start at 1, so
+    # that 0 is no input element (it was read as x[0, 0], making value 247 instead of 236).
+    r = graph("""
+  - name: lower
+    inputs: {x: {value: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]}}
+    expr: sum(tril(x) * x)
+""")
+    assert float(r.value) == 236
+    assert r.grads["x"].tolist() == [[2, 0, 0], [8, 10, 0], [14, 16, 18]]

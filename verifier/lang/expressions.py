@@ -336,9 +336,10 @@ class ExpressionBuilder:
                                      f"it takes {', '.join(accepted)}")
             kwargs.append((kw.arg, self._argument(kw.value)))
         try:
-            tensors, _ = op.bind(tuple(args), dict(kwargs))
+            tensors, params = op.bind(tuple(args), dict(kwargs))
         except TypeError as exc:
             raise self.error(node, f"{exc}; the signature is {name}({', '.join(accepted)})") from None
+        self._strings_name_options(node, op, tensors, params)
         if name == "where" and tensors and _is_condition(tensors[0]) and not _mentions_a_name(tensors[0]):
             # `where(2 > 0.5, x, y)`: a Python bool, not a tensor, on every backend (torch refuses
             # it, the oracle compared SymPy infinities): say so here, not on every row.
@@ -346,6 +347,16 @@ class ExpressionBuilder:
                                    "or always false; compare an input or a variable (where(x > 0, ...)) "
                                    "or write the branch it picks")
         return ir.Call(name, tuple(args), tuple(kwargs), node.lineno)
+
+    def _strings_name_options(self, node: ast.Call, op: Op, tensors: tuple, params: dict) -> None:
+        """A string argument names an option (gelu's approximate, conv's padding, einsum's
+        equation): in a tensor's place (`sum("ij")`) it is refused here, not on every row."""
+        values = list(tensors[0]) if op.variadic and tensors and isinstance(tensors[0], list) \
+            else list(tensors)
+        misplaced = [v for v in values if isinstance(v, ir.Str)]
+        if misplaced:
+            raise self.error(node, f"strings are not part of the case language except as an option "
+                                   f"of {op.name}() ({misplaced[0].value!r} is in a tensor's place)")
 
     def _module_prefix(self, receiver: ast.AST) -> str | None:
         """'np' for np.sum(x), 'torch.linalg' for torch.linalg.det(A); None for a tensor."""

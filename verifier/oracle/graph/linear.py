@@ -194,8 +194,9 @@ def _probe(op, params, shapes, variadic):
 def _gather(op, params, shapes):
     """A shape or indexing op that moves elements: its SymPy form applied to element numbers
     (an integer array per input, offset so the inputs' numbers differ) says which
-    element lands where, without a token per element."""
-    offsets = np.cumsum([0] + [int(np.prod(s, dtype=np.int64)) for s in shapes])
+    element lands where, without a token per element.  Numbers start at 1: a 0 in the
+    result is a zero the op wrote (tril's masked triangle), not an input's element."""
+    offsets = 1 + np.cumsum([0] + [int(np.prod(s, dtype=np.int64)) for s in shapes])
     numbers = [np.arange(offsets[k], offsets[k + 1], dtype=np.int64).reshape(shape)
                for k, shape in enumerate(shapes)]
     try:
@@ -209,7 +210,9 @@ def _gather(op, params, shapes):
     if result.dtype.kind not in "iu":
         return None  # not only moves: the probe with tokens decides
     flat = result.ravel()
-    owner = np.searchsorted(offsets, flat, side="right") - 1
+    if flat.size and (flat.min() < 0 or flat.max() >= offsets[-1]):
+        return None  # numbers the op made up: the probe with tokens decides
+    owner = np.searchsorted(offsets, flat, side="right") - 1  # -1: a zero the op wrote
     parts = []
     for k in range(len(shapes)):
         rows = np.flatnonzero(owner == k)

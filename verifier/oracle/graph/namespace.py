@@ -86,6 +86,10 @@ class GraphNamespace(Namespace):
             raise CaseError("other", str(exc).strip("'\"")) from None
         if op.kind == "meta":
             return op.forward(*[self.tensor(t).value for t in tensors], **params)
+        alias = op.extra.get("binary_alias")
+        if alias and _is_tensor_argument(params.get("dim")):
+            # max(input, other) is maximum(input, other), as torch
+            return self.call(alias, [tensors[0], params["dim"]], {})
         if op.variadic:
             tensors = tuple(self.tensor(t) for t in tensors[0]) + tuple(tensors[1:])
         else:
@@ -297,3 +301,16 @@ def _plain_ints(value, ns):
 def _show(t: T) -> str:
     from verifier.oracle.graph.numbers import to_float
     return str([to_float(v) if not isinstance(v, bool) else v for v in t.value.ravel()][:4])
+
+
+def _is_tensor_argument(value) -> bool:
+    """A tensor where an op takes `dim` (max(a, b)): computed, more than one element, or not
+    an integer; a literal dim such as 1 reaches the namespace as a constant integer."""
+    if isinstance(value, list):
+        return any(_is_tensor_argument(v) for v in value) or len(value) > 1
+    if not isinstance(value, T):
+        return False
+    if value.node is not None or value.size != 1:
+        return True
+    v = value.value.reshape(()).item()
+    return not (is_exact(v) and v.q == 1)
