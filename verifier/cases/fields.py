@@ -28,7 +28,9 @@ SKIP_KEYS = ("reason",)
 TOLERANCE_KEYS = ("rtol", "atol")
 
 DTYPES = ("float64", "float32")
-BACKENDS = ("engine", "torch", "torch-cuda", "sympy", "fd")
+BACKENDS = ("engine", "engine-fwd", "torch", "torch-fwd", "torch-func", "torch-vmap",
+            "torch-compile", "torch-cuda", "torch-fwd-cuda", "torch-func-cuda", "torch-vmap-cuda",
+            "torch-compile-cuda", "sympy", "fd")
 DISTRIBUTIONS = ("uniform", "normal")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+$")
 

@@ -4,7 +4,9 @@ A failing row is compared with the rows of the *other* backends on the same
 quantity:
   - some of them agree with the oracle: the failing backend is to blame,
     and the message names those that agree ("torch float64, fd float64 agree
-    with exact");
+    with exact") and, where several differentiation paths are involved, which
+    paths agree ("by path, grad.X: torch.func.vjp agrees with exact, reverse
+    mode (.backward()) and forward-mode JVPs (forward_ad) do not");
   - every numeric row fails that quantity and they all agree with each other:
     the numeric backends, computed independently, outvote the oracle; blame
     "sympy" (the oracle, or a registry convention such as a kink's derivative).
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from verifier.backends.base import Run
+from verifier.compare.paths import by_path
 from verifier.compare.tolerance import EPS
 from verifier.verdict import Verdict
 
@@ -57,6 +60,10 @@ def assign_blame(rows: list[Judged]) -> bool:
         # fd's elements at kinks are not compared: that is no evidence of agreement.
         agree_exact = [o.label for o in others if o.checks[quantity].ok
                        and not o.checks[quantity].details.get("not_compared")]
+        paths = by_path([(o.verdict.backend, o.checks[quantity].ok) for o in [row] + others
+                         if not o.checks[quantity].details.get("not_compared")], quantity)
+        if paths:
+            row.verdict.message += f"; {paths}"
         if agree_exact:
             row.verdict.blame = row.verdict.backend
             row.verdict.message += f"; {', '.join(agree_exact)} agree with exact"

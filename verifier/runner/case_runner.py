@@ -76,9 +76,13 @@ def run_cases(cases: list[Case], backends: list[str] | None = None, dtypes: list
 
 
 def select_backends(table: dict[str, Backend], requested: list[str] | None) -> list[str]:
-    """The requested backend names in the table's order; an unknown name is a ValueError."""
+    """The requested backend names in the table's order; an unknown name is a ValueError.
+
+    Without a request: every backend but the opt-in ones (slow ones such as
+    torch-compile, CUDA twins where CUDA is absent), which run only when named.
+    """
     if requested is None:
-        return list(table)
+        return [n for n, b in table.items() if not getattr(b, "opt_in", False)]
     unknown = [n for n in requested if n not in table]
     if unknown:
         raise ValueError(f"unknown backend {', '.join(map(repr, unknown))}; "
