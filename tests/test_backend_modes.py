@@ -61,6 +61,8 @@ def test_order_two_hessian_vector_product(backend, dtype):
     # f = mean(3 (x+2)^2): Hessian = 6/4 I, so hvp = 1.5 v with v = 1, 1.25, 1.5, 1.75
     run = ok(backend.run(notebook_mean_case(order=2), dtype))
     np.testing.assert_allclose(run.hvp["x"], 1.5 * np.array([[1, 1.25], [1.5, 1.75]]))
+    if backend.name == "torch-func":
+        assert "torch-func: hvp = torch.func.hessian(<seed, f>) · v" in run.notes
 
 
 @pytest.mark.parametrize("backend", MODES, ids=lambda b: b.name)

@@ -1,8 +1,12 @@
 """`torch-func` and `torch-vmap`: torch.func's transforms over a case's function.
 
 torch-func: the gradients by `torch.func.vjp` (the pullback applied to the
-seed), the order-2 product by forward-over-reverse `jvp(grad(<seed, f>))`
-along v = hvp_direction (H v = the backends' hvp, H being symmetric).
+seed); the order-2 product from `torch.func.hessian(<seed, f>)` (jacfwd of
+jacrev) contracted with v = hvp_direction (H v = the backends' hvp, H being
+symmetric), or past HESSIAN_ELEMENTS input elements, where the full Hessian
+is too large, by forward-over-reverse `jvp(grad(<seed, f>))` along v.
+hessian vmaps internally, so the program's path is fixed first (see
+CaseFunction.fix_path).
 
 torch-vmap: the same transforms under `vmap` over a batch of three points,
 (x, x reversed elementwise, x): entry 0 is reported; entry 2 must equal it,
@@ -23,6 +27,7 @@ from verifier.backends.case_function import SCALAR_ONLY, CaseFunction, NotApplic
 from verifier.backends.numeric import to_float64
 
 # Phrases of torch's errors for what vmap cannot batch (not a wrong derivative).
+HESSIAN_ELEMENTS = 1024  # the full Hessian has this many squared entries
 _VMAP_LIMITS = ("data-dependent control flow", "vmap", "batched tensor", "batching rule",
                 "batchedtensor")
 
@@ -43,7 +48,7 @@ def _directions(fn: CaseFunction, primals) -> tuple:
 
 
 def func_transforms(fn: CaseFunction, run: Run) -> None:
-    from torch.func import grad, jvp, vjp
+    from torch.func import grad, hessian, jvp, vjp
 
     primals = fn.primals()
     if not fn.names:
@@ -54,9 +59,30 @@ def func_transforms(fn: CaseFunction, run: Run) -> None:
     grads = pullback(_seed_for(fn, value))
     run.grads = {n: to_float64(g) for n, g in zip(fn.names, grads)}
     if fn.case.order >= 2:
-        gradient = grad(fn.objective, argnums=tuple(range(len(primals))))
-        _, hvps = jvp(gradient, tuple(primals), _directions(fn, primals))
-        run.hvp = {n: to_float64(h) for n, h in zip(fn.names, hvps)}
+        argnums = tuple(range(len(primals)))
+        directions = _directions(fn, primals)
+        if sum(x.numel() for x in primals) <= HESSIAN_ELEMENTS:
+            fn.fix_path()
+            run.hvp = _hessian_times(fn, hessian(fn.objective, argnums=argnums)(*primals),
+                                     primals, directions)
+            run.notes.append("torch-func: hvp = torch.func.hessian(<seed, f>) · v")
+        else:
+            _, hvps = jvp(grad(fn.objective, argnums=argnums), tuple(primals), directions)
+            run.hvp = {n: to_float64(h) for n, h in zip(fn.names, hvps)}
+            run.notes.append("torch-func: hvp = torch.func.jvp(grad(<seed, f>)) along v "
+                             f"(more than {HESSIAN_ELEMENTS} input elements for a full Hessian)")
+
+
+def _hessian_times(fn: CaseFunction, blocks, primals, directions) -> dict[str, np.ndarray]:
+    """hvp_i = sum_j H_ij v_j, H_ij of shape x_i.shape + x_j.shape."""
+    out = {}
+    for i, (name, x) in enumerate(zip(fn.names, primals)):
+        total = np.zeros(x.numel())
+        for j, (y, v) in enumerate(zip(primals, directions)):
+            block = to_float64(blocks[i][j]).reshape(x.numel(), y.numel())
+            total = total + block @ to_float64(v).reshape(-1)
+        out[name] = total.reshape(tuple(x.shape))
+    return out
 
 
 def vmapped_transforms(fn: CaseFunction, run: Run) -> None:

@@ -2,7 +2,7 @@
 
     engine-fwd      the engine's forward mode (JVPs derived from its VJPs)
     torch-fwd       torch.autograd.forward_ad: one JVP per input element
-    torch-func      torch.func.vjp; order 2 by jvp(grad)
+    torch-func      torch.func.vjp; order 2 by torch.func.hessian (jvp(grad) if large)
     torch-vmap      the same under vmap over a batch of inputs
     torch-compile   torch.compile (inductor), then the compiled backward; opt-in
 
@@ -69,7 +69,7 @@ class TorchForward(_FunctionBackend):
 
 class TorchFunc(_FunctionBackend):
     name = "torch-func"
-    path = "torch.func (vjp; order 2 by jvp(grad))"
+    path = "torch.func (vjp; order 2 by hessian)"
 
     def compute(self, fn, run):
         from verifier.backends.torch_func import func_transforms

@@ -15,7 +15,7 @@ PATHS = {
     "torch": ("torch's reverse mode (.backward())", "torch's double backward (create_graph)"),
     "torch-fwd": ("torch's forward-mode JVPs (forward_ad)",
                   "torch's forward-over-reverse (forward_ad)"),
-    "torch-func": ("torch.func.vjp", "torch.func.jvp(grad)"),
+    "torch-func": ("torch.func.vjp", "torch.func.hessian"),
     "torch-vmap": ("vmap(torch.func.vjp)", "vmap(torch.func.jvp(grad))"),
     "torch-compile": ("torch.compile backward", "torch.compile backward"),
     "fd": ("finite differences", "finite differences"),
