@@ -16,6 +16,7 @@ when named (`--backend torch-compile`).
 from __future__ import annotations
 
 import functools
+import warnings
 
 from verifier.backends.base import Run
 from verifier.backends.case_function import CaseFunction, NotApplicable, zeros_for
@@ -46,6 +47,13 @@ def compiler_problem() -> str | None:
 
 
 def compiled_gradients(fn: CaseFunction, run: Run) -> None:
+    # inductor's own deprecation warnings would bury the report, once per case.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _compiled_gradients(fn, run)
+
+
+def _compiled_gradients(fn: CaseFunction, run: Run) -> None:
     import torch
     import torch._dynamo
     from torch._inductor.compile_fx import compile_fx
