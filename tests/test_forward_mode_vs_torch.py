@@ -81,3 +81,51 @@ def test_every_language_function_is_covered():
     # The parametrization is the registry itself: nothing to keep in sync by hand.
     assert set(TESTED) == {n for n, op in all_ops().items() if op.in_language and op.kind != "meta"}
     assert len(TESTED) >= 40
+
+
+# --- forward-over-reverse: the tangent of a gradient taken with create_graph=True ---------
+def forward_over_reverse(module, fwd, op, arrays, tangents, cotangent, params, dtype):
+    """d/dt [J(x + t v)^T g] at t = 0, per differentiable input (None where it has none)."""
+    leaves = [module.tensor(a) if i in op.nondiff else
+              module.tensor(a, dtype=dtype, requires_grad=True) for i, a in enumerate(arrays)]
+    diff = [i for i in range(len(arrays)) if i not in op.nondiff]
+    with fwd.dual_level():
+        args = [leaf if i in op.nondiff else
+                fwd.make_dual(leaf, module.tensor(tangents[i], dtype=dtype))
+                for i, leaf in enumerate(leaves)]
+        out = call(module, op, args, params)
+        if not out.requires_grad:
+            return [None] * len(diff)
+        grads = module.autograd.grad(out, [leaves[i] for i in diff],
+                                     module.tensor(cotangent, dtype=dtype),
+                                     create_graph=True, allow_unused=True)
+        return [None if g is None else fwd.unpack_dual(g).tangent for g in grads]
+
+
+@pytest.mark.parametrize("dtype_name", sorted(DTYPES))
+@pytest.mark.parametrize("name", TESTED)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_forward_over_reverse_matches_torch(name, dtype_name, seed):
+    op = all_ops()[name]
+    shapes, params = build(op, RandomDraws(seed))
+    torch_dtype, engine_dtype = DTYPES[dtype_name]
+    arrays = make_inputs(op, shapes, seed)
+    rng = np.random.default_rng(seed + 11)
+    tangents = [None if i in op.nondiff else rng.uniform(-1, 1, size=np.shape(a))
+                for i, a in enumerate(arrays)]
+    with torch.no_grad():
+        out_shape = tuple(call(torch, op, [torch.tensor(a) for a in arrays], params).shape)
+    cotangent = rng.uniform(-1, 1, size=out_shape)
+    theirs = forward_over_reverse(torch, torch_fwd, op, arrays, tangents, cotangent, params,
+                                  torch_dtype)
+    ours = forward_over_reverse(engine, engine_fwd, op, arrays, tangents, cotangent, params,
+                                engine_dtype)
+    tol = 4 * tolerance(np.float32 if dtype_name == "float32" else np.float64)
+    for k, (mine, want) in enumerate(zip(ours, theirs)):
+        if want is None and mine is None:
+            continue
+        # A gradient independent of the inputs has no tangent on one side: zero.
+        zeros = torch.zeros(tuple((mine if want is None else want).shape), dtype=torch.float64)
+        mine = zeros if mine is None else mine
+        want = zeros if want is None else want
+        assert_close(f"{name} forward-over-reverse, input {k}", mine, want, tol)
