@@ -28,8 +28,9 @@ from verifier.backends.numeric import to_float64
 
 # Phrases of torch's errors for what vmap cannot batch (not a wrong derivative).
 HESSIAN_ELEMENTS = 1024  # the full Hessian has this many squared entries
-_VMAP_LIMITS = ("data-dependent control flow", "vmap", "batched tensor", "batching rule",
-                "batchedtensor")
+_VMAP_LIMITS = ("data-dependent control flow", "calling .item()", "batching rule",
+                "batched tensor", "batchedtensor", "inplace arithmetic(self, *extra_args) is not "
+                "possible")
 
 
 def _seed_for(fn: CaseFunction, value):
