@@ -38,3 +38,17 @@ def test_singular_det_blames_backward_and_forward_mode_not_torch_func():
         assert "forward-mode JVPs (forward_ad)" in v.message.split("agrees with exact")[1]
         assert "torch-func float64 agree with exact" in v.message
     assert rows["sympy"].status == "pass"  # the adjugate claim holds exactly
+
+
+def test_sqrt_at_zero_fails_forward_mode_only():
+    case = next(c for c in load_paths([shipped_suite()]).cases
+                if c.name == "modes_sqrt_zero_beside_positive")
+    verdicts = run_case(case, ["engine", "engine-fwd", "torch", "torch-fwd", "torch-func",
+                               "sympy"], ["float64"])
+    rows = {v.backend: v for v in verdicts}
+    assert {b: rows[b].status for b in ("engine", "torch", "torch-func")} == dict.fromkeys(
+        ("engine", "torch", "torch-func"), "pass")
+    for forward in ("engine-fwd", "torch-fwd"):
+        assert rows[forward].status == "xfail" and "grad.x[1] = nan" in rows[forward].message
+        assert ("torch.func.vjp agree with exact, torch's forward-mode JVPs (forward_ad) and "
+                "the engine's forward-mode JVPs do not") in rows[forward].message
