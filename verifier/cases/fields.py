@@ -30,7 +30,9 @@ TOLERANCE_KEYS = ("rtol", "atol")
 
 DTYPES = RUN_DTYPES  # float64 float32 float16 bfloat16 (verifier/float_formats.py)
 TOLERANCE_TARGETS = DTYPES + ("fd",)  # `tolerance:` keys: a dtype, or finite differences
-BACKENDS = ("engine", "torch", "torch-cuda", "sympy", "fd")
+BACKENDS = ("engine", "engine-fwd", "torch", "torch-fwd", "torch-func", "torch-vmap",
+            "torch-compile", "torch-cuda", "torch-fwd-cuda", "torch-func-cuda", "torch-vmap-cuda",
+            "torch-compile-cuda", "sympy", "fd")
 DISTRIBUTIONS = ("uniform", "normal")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+\Z")  # \Z: `$` would accept a final newline
 

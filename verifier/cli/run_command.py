@@ -25,8 +25,10 @@ DTYPES = RUN_DTYPES
 def add_backend_options(parser) -> None:
     """--backend, --dtype, --timeout: shared by `run` and `show`."""
     parser.add_argument("--backend", action="append", metavar="NAME",
-                        help="run only this backend (repeatable): engine, torch, torch-cuda, "
-                             "sympy, fd; default every available one")
+                        help="run only this backend (repeatable): engine, engine-fwd, torch, "
+                             "torch-fwd, torch-func, torch-vmap, torch-compile, torch-cuda (and "
+                             "the -cuda twins of torch's modes), sympy, fd; default every one "
+                             "but torch-compile (slow: opt-in) and the CUDA ones without CUDA")
     parser.add_argument("--dtype", action="append", choices=DTYPES,
                         help="run numeric backends only at this dtype (repeatable)")
     parser.add_argument("--timeout", type=timeout_seconds, default=None, metavar="S",

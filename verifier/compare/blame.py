@@ -16,6 +16,11 @@ A failing row's first failing quantity is examined at its failing elements E:
     agree on finite numbers that no evidence supports, and the oracle (or, for
     a derivative, a registry convention) is suspect;
   - otherwise the failing backend is blamed.
+
+Where several differentiation paths of one library ran (torch's reverse mode, forward_ad,
+torch.func, vmap, compile), the message also says which paths agree with the oracle ("by
+path, grad.X: torch.func.vjp agrees with exact, reverse mode (.backward()) and forward-mode
+JVPs (forward_ad) do not", compare/paths.py).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from verifier.compare.errors import element_name
+from verifier.compare.paths import by_path
 from verifier.compare.tolerance import EPS
 from verifier.contract import ORACLE, Run
 from verifier.verdict import Verdict
@@ -66,6 +72,11 @@ def assign_blame(rows: list[Judged]) -> bool:
         if not failing:
             continue
         quantity = failing[0]
+        others = [o for o in rows if o.verdict.backend != row.verdict.backend and quantity in o.checks]
+        paths = by_path([(o.verdict.backend, o.checks[quantity].ok) for o in [row] + others
+                         if not o.checks[quantity].details.get("not_compared")], quantity)
+        if paths:
+            row.verdict.message += f"; {paths}"
         elements = _failing_elements(row, quantity)
         verdict = _weigh(row, rows, quantity, elements)
         oracle_suspect |= verdict == ORACLE

@@ -1,4 +1,8 @@
-"""`verifier.engine`: a reverse-mode autograd engine over numpy with torch's API.
+"""`verifier.engine`: an autograd engine over numpy with torch's API.
+
+Reverse mode (`backward`, `autograd.grad`), and forward mode
+(`autograd.forward_ad`, `verifier.engine.func.jvp`/`jacfwd`) whose JVPs are
+derived from the same VJP rules (`verifier.engine.dual`).
 
 `import verifier.engine as torch` works for the subset of torch that the
 verifier's cases and the seed notebook use.

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from verifier.engine import forward_ad  # noqa: F401  (torch.autograd.forward_ad)
 from verifier.engine.backprop import run
 from verifier.engine.tensor import Tensor, _detached, edge_of
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from verifier.engine import quiet
+from verifier.engine import dual, quiet
 from verifier.engine.accumulation import accumulate, deliver, fit, owned, retain, to_leaf
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import AccumulateGrad
@@ -200,6 +200,8 @@ def _vjp_on_tensors(node, g):
         out._version = counter
         out.grad_fn = node
         out.requires_grad = True
+        if dual.OPEN[0]:  # forward-over-reverse: the saved output keeps its tangent
+            dual.attach_out_tangent(node, out)
     engine = _engine()
     parts = plan.vjp_parts
     if parts is None:

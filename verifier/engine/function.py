@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from verifier.engine import quiet
+from verifier.engine import dual, quiet
 from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node, saved_indices, saving_rule
@@ -18,6 +18,7 @@ from verifier.ops.promotion import floating
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
 _enter_quiet, _leave_quiet = quiet.enter, quiet.leave
+_DUAL_OPEN = dual.OPEN
 
 
 class Plan:
@@ -92,6 +93,8 @@ def apply_plan(plan, args, params):
             if isinstance(a, Tensor) and a.requires_grad:
                 record(plan, params, args, arrays, result)
                 break
+    if _DUAL_OPEN[0]:  # forward mode: the output's tangent, from the op's VJP
+        dual.propagate(plan, params, args, result)
     if plan.view and out.base is not None and isinstance(args[0], Tensor):
         # A view shares storage, so it shares the version counter (as in torch).
         source = args[0]
@@ -172,6 +175,8 @@ def apply_inplace(op, target: Tensor, others, params) -> Tensor:
         _check_inplace_allowed(target, op)
         full = (target,) + tuple(others)
         source = target._shadow(copy=0 in saved_indices(plan_of(op).saves, full))
+        if _DUAL_OPEN[0]:
+            dual.set_tangent(source, dual.tangent_of(target))
     result = apply(op, (source,) + tuple(others), params)
     if result._array.shape != target._array.shape:
         raise RuntimeError(
@@ -184,6 +189,8 @@ def apply_inplace(op, target: Tensor, others, params) -> Tensor:
                            f"in-place {op.name}_; convert the tensor first (x = x.double())")
     np.copyto(target._array, result._array, casting="same_kind")
     target._version[0] += 1
+    if _DUAL_OPEN[0] and result is not target:
+        dual.set_tangent(target, dual.tangent_of(result))
     node = result.grad_fn
     if node is not None:
         if node.out is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from verifier.engine import quiet
+from verifier.engine.dual import OPEN as DUAL_OPEN
 from verifier.engine.function import apply_plan, plan_of
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node
@@ -38,7 +39,7 @@ def binary_operator(op, reflected: bool):
         else:
             b = other
             fast = (type(other) is float or type(other) is int) and floating(a.dtype)
-        if fast and ufunc is not None:
+        if fast and ufunc is not None and not DUAL_OPEN[0]:  # forward mode: the general path
             token = enter()
             try:
                 out = ufunc(b, a) if reflected else ufunc(a, b)

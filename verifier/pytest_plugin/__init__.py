@@ -48,7 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("verifier", "verifier case files")
     group.addoption("--verifier-backend", action="append", dest="verifier_backends",
                     metavar="NAME", help="collect only this backend's rows (repeatable): engine, "
-                                         "torch, torch-cuda, sympy, fd")
+                                         "engine-fwd, torch, torch-fwd, torch-func, torch-vmap, "
+                                         "torch-compile, torch-cuda, sympy, fd")
     group.addoption("--verifier-dtype", action="append", dest="verifier_dtypes",
                     choices=RUN_DTYPES,
                     help="collect numeric backends' rows only at this dtype (repeatable)")

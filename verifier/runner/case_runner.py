@@ -88,10 +88,14 @@ def row_sources(table: dict[str, Backend]) -> list[str]:
 
 
 def select_backends(table: dict[str, Backend], requested: list[str] | None) -> list[str]:
-    """The requested row sources in the contract's order; an unknown name is a ValueError."""
+    """The requested row sources in the contract's order; an unknown name is a ValueError.
+
+    Without a request: every source but the opt-in backends (slow ones such as
+    torch-compile, CUDA twins where CUDA is absent), which run only when named.
+    """
     names = row_sources(table)
     if requested is None:
-        return names
+        return [n for n in names if n == ORACLE or not getattr(table[n], "opt_in", False)]
     unknown = [n for n in requested if n not in names]
     if unknown:
         raise ValueError(f"unknown backend {', '.join(map(repr, unknown))}; "
