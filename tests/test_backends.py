@@ -183,4 +183,10 @@ def test_all_backends_in_the_contract_order():
     from verifier.runner import select_backends
     table = all_backends()
     assert "sympy" not in table
-    assert tuple(select_backends(table, None)) == ORDER
+    from verifier.runner.case_runner import row_sources
+    assert tuple(row_sources(table)) == ORDER
+    # The default selection leaves out only the opt-in ones (torch-compile; the CUDA twins
+    # where CUDA is absent), in the same order.
+    opt_in = {n for n, b in table.items() if getattr(b, "opt_in", False)}
+    assert "torch-compile" in opt_in
+    assert tuple(select_backends(table, None)) == tuple(n for n in ORDER if n not in opt_in)

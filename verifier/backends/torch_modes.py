@@ -15,7 +15,7 @@ reason.  torch is imported only when a case runs.
 from __future__ import annotations
 
 from verifier.backends.base import Backend, Run
-from verifier.backends.case_function import CaseFunction, run_functional
+from verifier.backends.case_function import CaseFunction, NotApplicable, run_functional
 from verifier.cases.model import Case
 
 
@@ -24,6 +24,11 @@ class _FunctionBackend(Backend):
 
     device = "cpu"
     path = ""  # what it computes, for skip reasons and blame messages
+    # bfloat16 (an ml_dtypes array on our side) is not wired into these paths yet: its rows
+    # are left out with this reason (`verifier run` says so once).
+    dtypes = ("float64", "float32", "float16")
+    dtypes_reason = "the functional paths (forward mode, torch.func, vmap, compile) run in " \
+                    "float64, float32 and float16 only"
 
     def compute(self, fn: CaseFunction, run: Run) -> None:
         raise NotImplementedError
@@ -41,7 +46,15 @@ class _FunctionBackend(Backend):
             module = self.module()
             fn = CaseFunction(case, dtype, module, self.device,
                               uses_registry_torch=module.__name__ == "torch")
-            self.compute(fn, run)
+            try:
+                self.compute(fn, run)
+            except NotImplementedError as exc:
+                if module.__name__ != "torch":
+                    raise  # the engine's own gap is an error, not a skip
+                # torch has no forward-AD (or batching) formula for an op on this path:
+                # the path does not apply to this case, which is no wrong answer.
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise NotApplicable(f"{self.path}: torch does not implement this ({first})") from None
         return run_functional(case, dtype, self.name, self.path, compute)
 
 

@@ -103,8 +103,13 @@ def jvp_from_vjp(plan, params, args, out_array, tangents) -> np.ndarray:
     level, grad_mode = OPEN[0], GRAD_ENABLED[0]
     OPEN[0], GRAD_ENABLED[0] = 0, True  # the derivation itself runs plain reverse mode
     try:
-        # The primals enter as constants: only u is differentiated.
+        # The primals enter as fresh leaves: only u is differentiated.  Those with a tangent
+        # require grad, so that a VJP which differentiates a graph of its own (a composite's
+        # body, engine/subgraph.py) records it instead of returning zeros for a constant.
         constants = [_detached(a._array) if hasattr(a, "_array") else a for a in args]
+        for c, t in zip(constants, tangents):
+            if t is not None and hasattr(c, "_array") and c._array.dtype.kind == "f":
+                c.requires_grad = True
         u = _detached(zeros.copy())
         u.requires_grad = True
         out = _detached(out_array)
