@@ -26,6 +26,13 @@ def test_a_checkout_runs_the_top_level_cases_folder():
     assert sorted(p.name for p in shipped_suite().glob("*.yaml"))
 
 
+def test_every_folder_of_python_files_is_a_package():
+    # A folder without __init__.py is a namespace package that pyproject's list (and so a
+    # wheel) silently leaves out: verifier/oracle/graph was one.
+    folders = {p.parent for p in (ROOT / "verifier").rglob("*.py") if "__pycache__" not in p.parts}
+    assert [str(f) for f in folders if not (f / "__init__.py").is_file()] == []
+
+
 def test_the_package_list_matches_the_packages_on_disk():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "verifier").rglob("__init__.py")}
