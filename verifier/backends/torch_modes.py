@@ -14,10 +14,11 @@ reason.  torch is imported only when a case runs.
 
 from __future__ import annotations
 
+import warnings
+
 from verifier.backends.base import Backend, Run
 from verifier.backends.case_function import CaseFunction, NotApplicable, run_functional
 from verifier.cases.model import Case
-
 
 class _FunctionBackend(Backend):
     """A backend that differentiates the case's function along one path of torch."""
@@ -47,7 +48,13 @@ class _FunctionBackend(Backend):
             fn = CaseFunction(case, dtype, module, self.device,
                               uses_registry_torch=module.__name__ == "torch")
             try:
-                self.compute(fn, run)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    self.compute(fn, run)
+                # torch's own warnings on these paths (an out tensor resized under vmap...)
+                # are facts about this row: kept in its notes, not printed on stderr.
+                for text in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):
+                    run.notes.append(f"torch warned: {text}")
             except NotImplementedError as exc:
                 if module.__name__ != "torch":
                     raise  # the engine's own gap is an error, not a skip
@@ -94,14 +101,8 @@ class TorchVmap(_FunctionBackend):
     path = "torch.func under vmap (vmap(vjp); order 2 by vmap(jvp(grad)))"
 
     def compute(self, fn, run):
-        import warnings
-
         from verifier.backends.torch_func import vmapped_transforms
-        with warnings.catch_warnings():
-            # "There is a performance drop because we have not yet implemented the batching
-            # rule for ...": about speed, not the result; on stderr it is noise.
-            warnings.simplefilter("ignore", UserWarning)
-            vmapped_transforms(fn, run)
+        vmapped_transforms(fn, run)
 
 
 class TorchCompile(_FunctionBackend):
