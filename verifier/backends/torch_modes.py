@@ -20,6 +20,7 @@ from verifier.backends.base import Backend, Run
 from verifier.backends.case_function import CaseFunction, NotApplicable, run_functional
 from verifier.cases.model import Case
 
+
 class _FunctionBackend(Backend):
     """A backend that differentiates the case's function along one path of torch."""
 
