@@ -17,13 +17,10 @@ conventions of the primitives then are torch's.  Numbers in a body go through
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 import numpy as np
 
 from verifier.ops.registry import get
-from verifier.ops.symbolic import sp
+from verifier.ops.symbolic import exact, sp
 
 
 class SymbolicNamespace:
@@ -65,18 +62,7 @@ def _exact_array(a: np.ndarray) -> np.ndarray:
 
 def exact_number(value):
     """A Python number as an exact SymPy number; a float by its shortest decimal (1e-5)."""
-    if isinstance(value, sp.Basic):
-        return value
-    if isinstance(value, bool):
-        return sp.Integer(int(value))
-    if isinstance(value, int):
-        return sp.Integer(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return sp.oo if value > 0 else (-sp.oo if value < 0 else sp.nan)
-        f = Fraction(repr(value))
-        return sp.Rational(f.numerator, f.denominator)
-    return value
+    return exact(value, decimal=True)
 
 
 def exact_params(params: dict) -> dict:

@@ -14,6 +14,8 @@ inside the functions they register, with `sp` the lazy module below, and
 from __future__ import annotations
 
 import importlib
+import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -73,8 +75,10 @@ def as_object(a):
     return np.asarray(a, dtype=object)
 
 
-def exact(value):
-    """A Python number as an exact SymPy number (floats by their binary value)."""
+def exact(value, decimal: bool = False):
+    """A Python number as an exact SymPy number: a float by its binary value, or with
+    `decimal` by its shortest decimal (a parameter written 1e-5 means 1/100000); ±inf and
+    NaN as SymPy's."""
     if isinstance(value, sp.Basic):
         return value
     if isinstance(value, bool):
@@ -82,6 +86,11 @@ def exact(value):
     if isinstance(value, int):
         return sp.Integer(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return sp.oo if value > 0 else (-sp.oo if value < 0 else sp.nan)
+        if decimal:
+            f = Fraction(repr(value))
+            return sp.Rational(f.numerator, f.denominator)
         return sp.Rational(value)
     return value
 
