@@ -58,6 +58,7 @@ class FakeOracle:
 
     def __init__(self, sleep=0.0, crash=None):
         self.calls = []
+        self.finished = 0  # runs that got to their result (a time limit stops the others)
         self.sleep, self.crash = sleep, crash
         self.claim_results: list = []
 
@@ -75,6 +76,7 @@ class FakeOracle:
             deadline = time.monotonic() + self.sleep
             while time.monotonic() < deadline:  # busy, like SymPy simplifying
                 pass
+        self.finished += 1
         x = case.inputs["x"].rounded_exact(dtype)
         total = sum(x.ravel(), Fraction(0))
         return ReferenceValues(dtype, value=np.float64(float(total)), exact_value=np.array(total),
