@@ -85,6 +85,21 @@ class Namespace:
         return None
 
 
+# Each operator means its registered function: x + y is add(x, y), as torch's Tensor.__add__.
+OPERATOR_FUNCTIONS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
+
+
+class RegistryOperators:
+    """Operators as calls of their registered functions, for the namespaces that compute
+    everything through `call` (the oracles); put it before Namespace in the bases."""
+
+    def binop(self, op: str, a, b):
+        return self.call(OPERATOR_FUNCTIONS[op], [a, b], {})
+
+    def unary(self, op: str, a):
+        return self.call("neg", [a], {}) if op == "-" else a
+
+
 _COMPARE = {
     "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,

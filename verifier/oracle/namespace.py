@@ -13,11 +13,10 @@ import numpy as np
 import sympy as sp
 
 from verifier.contract import CaseError
-from verifier.lang.interpreter import Namespace
+from verifier.lang.interpreter import Namespace, RegistryOperators
 from verifier.ops import registry
 from verifier.oracle.evaluate import at_point, decide, rational
 
-BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
 RELATIONS = {"<": sp.StrictLessThan, "<=": sp.LessThan, ">": sp.StrictGreaterThan,
              ">=": sp.GreaterThan, "==": sp.Equality, "!=": sp.Unequality}
 RELATION_OPS = {cls: op for op, cls in RELATIONS.items()}
@@ -29,7 +28,7 @@ def shape_text(value) -> str:
     return "[" + ", ".join(map(str, np.shape(value))) + "]"
 
 
-class SympyNamespace(Namespace):
+class SympyNamespace(RegistryOperators, Namespace):
     """Tensors are object ndarrays; scalars (literals, loop counters) are SymPy numbers."""
 
     def __init__(self, point: dict | None = None) -> None:
@@ -126,12 +125,6 @@ class SympyNamespace(Namespace):
         if any_array:
             return np.asarray(result, dtype=object)
         return result
-
-    def binop(self, op: str, a, b):
-        return self.call(BINOPS[op], [a, b], {})
-
-    def unary(self, op: str, a):
-        return self.call("neg", [a], {}) if op == "-" else a
 
     def inplace(self, op: str, target, value):
         # torch's in-place op keeps the target's shape: it cannot grow by broadcasting.

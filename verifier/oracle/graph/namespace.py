@@ -16,7 +16,7 @@ import sympy as sp
 from flint import arb, fmpq
 
 from verifier.contract import CaseError
-from verifier.lang.interpreter import Namespace
+from verifier.lang.interpreter import Namespace, RegistryOperators
 from verifier.ops import registry
 from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
@@ -26,7 +26,6 @@ from verifier.oracle.graph.numbers import exact, is_exact, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
 from verifier.oracle.graph.tape import T, Tape
 
-BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
 INTEGER_PARAMS = ("dim", "int", "shape")
 
 
@@ -50,7 +49,7 @@ def round_to(value, dtype: str):
     return exact(f)
 
 
-class GraphNamespace(Namespace):
+class GraphNamespace(RegistryOperators, Namespace):
     def __init__(self, tape: Tape, dtype: str, decisions, literal_rounding: float | None = None
                  ) -> None:
         self.tape = tape
@@ -226,12 +225,6 @@ class GraphNamespace(Namespace):
                 raise Unsupported(f"{op.name}(): an irrational parameter {name}")
             return sp.Rational(int(v.p), int(v.q))
         return value
-
-    def binop(self, op: str, a, b):
-        return self.call(BINOPS[op], [a, b], {})
-
-    def unary(self, op: str, a):
-        return self.call("neg", [a], {}) if op == "-" else a
 
     def inplace(self, op: str, target, value):
         result = self.binop(op, target, value)
