@@ -141,3 +141,32 @@ def test_max_and_min_of_two_tensors_are_maximum_and_minimum():
         (module.max(a, b).sum() + 2 * module.min(a, b).sum()).backward()
         np.testing.assert_allclose(a.grad.numpy(), [2, 1, 1.5], err_msg=module.__name__)
         np.testing.assert_allclose(b.grad.numpy(), [1, 2, 1.5], err_msg=module.__name__)
+
+
+def test_named_fields_read_as_the_position_of_torchs_named_tuple():
+    # `max(x, 1).values` and `slogdet(A).logabsdet` mean [0] and [1], as torch's named tuples
+    field = parse_expression("max(x, 1).values", {"x"})
+    assert field.index[0].value == 0 and field.value.func == "max"
+    assert parse_expression("slogdet(A).logabsdet", {"A"}).index[0].value == 1
+    assert parse_expression("x.sort(descending=true).indices", {"x"}).index[0].value == 1
+    with pytest.raises(ParseError, match="without dim returns a tensor"):
+        parse_expression("max(x).values", {"x"})
+    with pytest.raises(ParseError, match="no field '.value'"):
+        parse_expression("topk(x, 2).value", {"x"})
+    with pytest.raises(ParseError, match="not part of the case language"):
+        parse_expression("sum(x).values", {"x"})
+
+
+def test_a_case_written_with_named_fields_runs_on_every_backend():
+    case = load_text("""cases:
+  - name: named_fields
+    inputs:
+      x: {value: [[1, 4, 2], [3, 0, 5]]}
+      A: {value: [[2, 1], [1, 3]]}
+    expr: sum(x.max(dim=1).values * 2) + x.min(0).values.sum() + slogdet(A).logabsdet
+    expect:
+      grad: {x: [[1, 2, 1], [0, 1, 2]]}
+""").cases[0]
+    verdicts = run_case(case, ["engine", "torch", "sympy"], None, timeout=60)
+    assert verdicts and all(v.status == "pass" for v in verdicts), \
+        [(v.backend, v.dtype, v.status, v.message) for v in verdicts]
