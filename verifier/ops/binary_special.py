@@ -65,13 +65,15 @@ def _promoted(x, y):
 
 
 def _xlogy_x(ns, g, out, x, y):
-    # d/dx x log y = log y; torch masks it to 0 where x == 0 and y <= 0
-    grad = g * ns.log(y)
+    # d/dx x log y = log y; torch masks it to 0 where x == 0 and y <= 0.  The masked
+    # elements take log 1 (not log 0 = -inf), so forward mode, which differentiates this
+    # rule, never multiplies a zero tangent by -inf (the where-NaN trap).
+    grad = g * ns.log(ns.where(x == 0, ns.where(y <= 0, 1, y), y))
     return ns.where(x == 0, ns.where(y <= 0, 0, grad), grad)
 
 
 def _xlog1py_x(ns, g, out, x, y):
-    grad = g * ns.log1p(y)
+    grad = g * ns.log1p(ns.where(x == 0, ns.where(y <= -1, 0, y), y))
     return ns.where(x == 0, ns.where(y <= -1, 0, grad), grad)
 
 
