@@ -19,21 +19,62 @@ selection.py), so loading the registry imports no SymPy.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import sympy as sp
 
 # Numbers equal to this many significant digits count as tied (as TieShare decides ties).
 TIE_DIGITS = 50
 
 
+# torch leaves the order of ties unspecified for topk.  Such an op's form asks
+# `unspecified_ties()` for its tie mode, which also records that it was asked: the oracle
+# then derives the case a second time with the ties reversed (oracle/ties.py), and where
+# the two derivatives differ no derivative exists and torch may return either.
+# The mode is an argument of the form (not a global read at evaluation), so SymPy's
+# cache of evaluated functions cannot hand one order's result to the other.
+SPECIFIED, INDEX_ORDER, REVERSED = 0, 1, 2
+_REVERSE = contextvars.ContextVar("reverse_unspecified_ties", default=False)
+_ASKED = contextvars.ContextVar("unspecified_ties_asked", default=None)
+
+
+def unspecified_ties() -> int:
+    """The tie mode for an op that leaves the order of ties unspecified."""
+    asked = _ASKED.get()
+    if asked is not None:
+        asked.append(True)
+    return REVERSED if _REVERSE.get() else INDEX_ORDER
+
+
+@contextlib.contextmanager
+def tie_order(reverse: bool):
+    """Break unspecified ties in reverse index order (or index order); yields a list that
+    is non-empty once some op asked for its tie mode."""
+    asked: list = []
+    tokens = _REVERSE.set(reverse), _ASKED.set(asked)
+    try:
+        yield asked
+    finally:
+        _REVERSE.reset(tokens[0])
+        _ASKED.reset(tokens[1])
+
+
+def _mode(code) -> tuple[bool, bool]:
+    """(descending, reverse ties) from the form's `descending` argument: descending + 2·mode."""
+    code = int(code)
+    return bool(code % 2), code // 2 == REVERSED
+
+
 def _all_numbers(args) -> bool:
     return all(a.is_number for a in args)
 
 
-def stable_order(values, descending: bool) -> list[int]:
+def stable_order(values, descending: bool, reverse_ties: bool = False) -> list[int]:
     """The indices of `values` (SymPy numbers) in stable sorted order.
 
     Exact comparisons where SymPy decides them; numbers that agree to TIE_DIGITS
-    digits are tied, so they keep their index order.
+    digits are tied, so they keep their index order (or the reverse one).
     """
     approx = [sp.N(v, TIE_DIGITS + 10) for v in values]
     scale = max([abs(a) for a in approx] + [sp.Integer(1)])
@@ -42,7 +83,7 @@ def stable_order(values, descending: bool) -> list[int]:
     def before(i, j):
         # Does element i come before element j (i < j in index order)?
         if abs(approx[i] - approx[j]) <= tolerance:
-            return True  # tied: index order
+            return not reverse_ties  # tied: index order, or its reverse
         return (approx[i] > approx[j]) if descending else (approx[i] < approx[j])
 
     order: list[int] = []
@@ -61,7 +102,7 @@ class OrderStat(sp.Function):
     def _evaluate(cls, rank, descending, *xs):
         if not rank.is_Integer or not _all_numbers(xs):
             return None
-        return xs[stable_order(xs, bool(descending))[int(rank)]]
+        return xs[stable_order(xs, *_mode(descending))[int(rank)]]
 
     # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
     eval = _evaluate
@@ -83,7 +124,7 @@ class IsSelected(sp.Function):
     def _evaluate(cls, index, rank, descending, *xs):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
-        chosen = stable_order(xs, bool(descending))[int(rank)]
+        chosen = stable_order(xs, *_mode(descending))[int(rank)]
         return sp.Integer(1 if chosen == int(index) else 0)
 
     eval = _evaluate
@@ -99,7 +140,7 @@ class OrderIndex(sp.Function):
     def _evaluate(cls, rank, descending, *xs):
         if not rank.is_Integer or not _all_numbers(xs):
             return None
-        return sp.Integer(stable_order(xs, bool(descending))[int(rank)])
+        return sp.Integer(stable_order(xs, *_mode(descending))[int(rank)])
 
     eval = _evaluate
 
@@ -107,12 +148,12 @@ class OrderIndex(sp.Function):
         return sp.Integer(0)
 
 
-def order_stat(rank: int, descending: bool, xs):
-    return OrderStat(sp.Integer(rank), sp.Integer(int(descending)), *xs)
+def order_stat(rank: int, descending: bool, xs, ties: int = SPECIFIED):
+    return OrderStat(sp.Integer(rank), sp.Integer(int(descending) + 2 * ties), *xs)
 
 
-def order_index(rank: int, descending: bool, xs):
-    return OrderIndex(sp.Integer(rank), sp.Integer(int(descending)), *xs)
+def order_index(rank: int, descending: bool, xs, ties: int = SPECIFIED):
+    return OrderIndex(sp.Integer(rank), sp.Integer(int(descending) + 2 * ties), *xs)
 
 
 class EvenOrderStat(sp.Function):
@@ -139,7 +180,7 @@ class EvenShare(sp.Function):
     def _evaluate(cls, index, rank, descending, *xs):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
-        order = stable_order(xs, bool(descending))
+        order = stable_order(xs, *_mode(descending))
         chosen = order[int(rank)]
         tied = [i for i in range(len(xs)) if _tied(xs[i], xs[chosen])]
         return sp.Rational(1, len(tied)) if int(index) in tied else sp.Integer(0)
