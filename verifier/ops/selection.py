@@ -237,7 +237,7 @@ def _topk_sympy(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     if np.ndim(a) == 0:
         return np.asarray(a, dtype=object), np.zeros((), dtype=object)
     d = _one(dim, np.ndim(a))
-    ties = select.unspecified_ties()  # torch does not say which of tied elements topk takes
+    ties = select.tie_mode(open_order=True)  # torch does not say which tied element topk takes
     values = map_slices(a, d, lambda xs: [select.order_stat(j, largest, xs, ties) for j in range(k)])
     index = map_slices(a, d, lambda xs: [select.order_index(j, largest, xs, ties) for j in range(k)])
     return values, index

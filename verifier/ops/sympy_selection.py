@@ -28,53 +28,70 @@ import sympy as sp
 TIE_DIGITS = 50
 
 
-# torch leaves the order of ties unspecified for topk.  Such an op's form asks
-# `unspecified_ties()` for its tie mode, which also records that it was asked: the oracle
-# then derives the case a second time with the ties reversed (oracle/ties.py), and where
-# the two derivatives differ no derivative exists and torch may return either.
-# The mode is an argument of the form (not a global read at evaluation), so SymPy's
-# cache of evaluated functions cannot hand one order's result to the other.
-SPECIFIED, INDEX_ORDER, REVERSED = 0, 1, 2
-_REVERSE = contextvars.ContextVar("reverse_unspecified_ties", default=False)
-_ASKED = contextvars.ContextVar("unspecified_ties_asked", default=None)
+# At a tie a selection is not differentiable: which tied element gets the gradient is
+# a convention.  torch fixes it for max/min/median with dim, sort and cummax/cummin
+# (the registry follows torch) and leaves it open for topk.  Every form asks
+# `tie_mode(...)` for its mode, which records the kind asked, so that the oracle can
+# derive the case again (oracle/ties.py): once with every tie's selection NaN
+# (MARK_TIES: the elements a tie decides come out undefined), and for open ties once
+# with them broken in reverse index order (the other value torch may return).  The
+# mode is an argument of the form (descending + 2·mode), not a global read at
+# evaluation, so SymPy's cache of evaluated functions cannot mix the passes up.
+FIXED, OPEN, OPEN_REVERSED, MARK_TIES = 0, 1, 2, 3
+_PASS = contextvars.ContextVar("tie_pass", default=None)  # None, 'mark' or 'reverse'
+_ASKED = contextvars.ContextVar("tie_kinds_asked", default=None)
 
 
-def unspecified_ties() -> int:
-    """The tie mode for an op that leaves the order of ties unspecified."""
+def tie_mode(open_order: bool = False) -> int:
+    """The tie mode of a selection whose tie order torch fixes or leaves open (topk)."""
     asked = _ASKED.get()
     if asked is not None:
-        asked.append(True)
-    return REVERSED if _REVERSE.get() else INDEX_ORDER
+        asked.add("open" if open_order else "fixed")
+    derivation_pass = _PASS.get()
+    if derivation_pass == "mark":
+        return MARK_TIES
+    if open_order:
+        return OPEN_REVERSED if derivation_pass == "reverse" else OPEN
+    return FIXED
 
 
 @contextlib.contextmanager
-def tie_order(reverse: bool):
-    """Break unspecified ties in reverse index order (or index order); yields a list that
-    is non-empty once some op asked for its tie mode."""
-    asked: list = []
-    tokens = _REVERSE.set(reverse), _ASKED.set(asked)
+def tie_pass(name: str | None = None):
+    """Derive under pass `name` (None, 'mark' or 'reverse'); yields the set of tie kinds
+    ('fixed', 'open') that the forms asked for."""
+    asked: set = set()
+    tokens = _PASS.set(name), _ASKED.set(asked)
     try:
         yield asked
     finally:
-        _REVERSE.reset(tokens[0])
+        _PASS.reset(tokens[0])
         _ASKED.reset(tokens[1])
 
 
-def _mode(code) -> tuple[bool, bool]:
-    """(descending, reverse ties) from the form's `descending` argument: descending + 2·mode."""
+def _mode(code) -> tuple[bool, bool, bool]:
+    """(descending, reverse ties, mark ties) from the form's descending + 2·mode."""
     code = int(code)
-    return bool(code % 2), code // 2 == REVERSED
+    mode = code // 2
+    return bool(code % 2), mode == OPEN_REVERSED, mode == MARK_TIES
+
+
+def _decided_by_a_tie(xs, index: int, chosen: int) -> bool:
+    """x_index is tied with the element chosen (several elements could be chosen)."""
+    return any(_tied(xs[j], xs[chosen]) for j in range(len(xs)) if j != chosen) and \
+        _tied(xs[index], xs[chosen])
 
 
 def _all_numbers(args) -> bool:
     return all(a.is_number for a in args)
 
 
-def stable_order(values, descending: bool, reverse_ties: bool = False) -> list[int]:
+def stable_order(values, descending: bool, reverse_ties: bool = False,
+                 mark_ties: bool = False) -> list[int]:
     """The indices of `values` (SymPy numbers) in stable sorted order.
 
     Exact comparisons where SymPy decides them; numbers that agree to TIE_DIGITS
     digits are tied, so they keep their index order (or the reverse one).
+    `mark_ties` changes nothing here: the derivatives read it.
     """
     approx = [sp.N(v, TIE_DIGITS + 10) for v in values]
     scale = max([abs(a) for a in approx] + [sp.Integer(1)])
@@ -125,6 +142,8 @@ class IsSelected(sp.Function):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
         chosen = stable_order(xs, *_mode(descending))[int(rank)]
+        if _mode(descending)[2] and _decided_by_a_tie(xs, int(index), chosen):
+            return sp.nan
         return sp.Integer(1 if chosen == int(index) else 0)
 
     eval = _evaluate
@@ -148,11 +167,14 @@ class OrderIndex(sp.Function):
         return sp.Integer(0)
 
 
-def order_stat(rank: int, descending: bool, xs, ties: int = SPECIFIED):
+def order_stat(rank: int, descending: bool, xs, ties: int | None = None):
+    """OrderStat; `ties` a tie_mode (default: the fixed ties' current mode)."""
+    ties = tie_mode() if ties is None else ties
     return OrderStat(sp.Integer(rank), sp.Integer(int(descending) + 2 * ties), *xs)
 
 
-def order_index(rank: int, descending: bool, xs, ties: int = SPECIFIED):
+def order_index(rank: int, descending: bool, xs, ties: int | None = None):
+    ties = tie_mode() if ties is None else ties
     return OrderIndex(sp.Integer(rank), sp.Integer(int(descending) + 2 * ties), *xs)
 
 
@@ -183,6 +205,8 @@ class EvenShare(sp.Function):
         order = stable_order(xs, *_mode(descending))
         chosen = order[int(rank)]
         tied = [i for i in range(len(xs)) if _tied(xs[i], xs[chosen])]
+        if _mode(descending)[2] and len(tied) > 1 and int(index) in tied:
+            return sp.nan
         return sp.Rational(1, len(tied)) if int(index) in tied else sp.Integer(0)
 
     eval = _evaluate
@@ -198,4 +222,4 @@ def _tied(a, b) -> bool:
 
 
 def even_order_stat(rank: int, descending: bool, xs):
-    return EvenOrderStat(sp.Integer(rank), sp.Integer(int(descending)), *xs)
+    return EvenOrderStat(sp.Integer(rank), sp.Integer(int(descending) + 2 * tie_mode()), *xs)

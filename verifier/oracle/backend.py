@@ -33,7 +33,7 @@ from verifier.oracle.graph.compile import Unsupported as GraphUnsupported
 from verifier.oracle.graph.derivation import GraphDerivation
 from verifier.oracle.longdouble import Unsupported
 from verifier.oracle.point import case_point
-from verifier.oracle.ties import derive_both_orders, order_dependent
+from verifier.oracle.ties import derive_tie_orders, tie_marks
 
 GRAPH_ERRORS = ("nonscalar_output", "backward_twice", "inplace_saved", "inplace_leaf")
 NO_GRAPH = "the exact oracle has no autograd graph: expected errors are checked on the autograd backends"
@@ -74,11 +74,10 @@ class SympyOracle:
             return run
         try:
             point = case_point(case, dtype)
-            derivation, other = derive_both_orders(
+            derivation, marked, reversed_ = derive_tie_orders(
                 lambda: self._derive(case, point, follow, dtype))
             self._fill(run, derivation, point)
-            if other is not None:
-                _mark_unordered_ties(run, order_dependent(derivation, other))
+            _mark_ties(run, tie_marks(derivation, marked, reversed_))
         except CaseError as exc:
             run.error_kind, run.error_message = exc.kind, str(exc)
         except TimeLimit:
@@ -202,15 +201,14 @@ def _floats(p) -> np.ndarray:
     return floats_of(p.as_fractions())
 
 
-def _mark_unordered_ties(run: OracleRun, found: dict) -> None:
-    """Elements that depend on a tie order torch leaves open: undefined, with the value of
-    either order accepted."""
-    for key, (mask, theirs) in found.items():
+def _mark_ties(run: OracleRun, marks: dict) -> None:
+    """Elements a tie decides: undefined, with the values the conventions admit."""
+    for key, (mask, admitted) in marks.items():
         run.undefined[key] = mask | np.asarray(run.undefined.get(key, False), dtype=bool)
         run.convention[key] = mask
-        run.alternative[key] = floats_of(theirs)
-    if found:
+        run.alternative[key] = floats_of(admitted)
+    if marks:
         run.exactness = "; ".join(filter(None, [run.exactness, (
-            f"{', '.join(sorted(found))}: at a tie whose order torch leaves unspecified (topk), "
-            "some elements depend on which tied element is taken: no derivative exists there, "
-            "and either order's value is accepted")]))
+            f"{', '.join(sorted(marks))}: some elements sit at a tie of a selection, where no "
+            "derivative exists; torch's convention is required there, or either order where "
+            "torch leaves it open (topk)")]))
