@@ -152,11 +152,9 @@ FUNCTIONS = {
 
 
 def _atan2(y, x):
-    """atan2(y, x): exact 0 on the positive x axis, undefined at the origin (as SymPy)."""
+    """torch's atan2(y, x): exact 0 on the positive x axis and at the origin (IEEE)."""
     if isinstance(y, fmpq) and isinstance(x, fmpq):
-        if y == 0 and x == 0:
-            return NAN
-        if y == 0 and x > 0:
+        if y == 0 and x >= 0:
             return fmpq(0)
     y, x = (arb(v) if isinstance(v, fmpq) else v for v in (y, x))
     if is_nan(y) or is_nan(x):
@@ -284,7 +282,7 @@ class Compiled:
         if name in FUNCTIONS:
             f = FUNCTIONS[name]
             return lambda arrays, rows, d: _map1(f, args[0](arrays, rows, d))
-        if name == "atan2":
+        if name in ("atan2", "TorchAtan2"):
             y, x = args
             return lambda arrays, rows, d: _map2(_atan2, y(arrays, rows, d), x(arrays, rows, d))
         if name == "polygamma" and e.args[0].is_Integer and e.args[0] >= 0:
