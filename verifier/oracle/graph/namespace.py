@@ -22,9 +22,13 @@ from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
-from verifier.oracle.graph.numbers import exact, is_exact, object_array
+from verifier.oracle.graph.numbers import exact, is_exact, is_nan, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
 from verifier.oracle.graph.tape import T, Tape
+
+# Ops of other kinds that act element by element on broadcast arguments (the mask of
+# masked_fill is a boolean argument, as where's condition).
+ELEMENTWISE_INDEXING = ("masked_fill",)
 
 INTEGER_PARAMS = ("dim", "int", "shape")
 
@@ -107,7 +111,8 @@ class GraphNamespace(RegistryOperators, Namespace):
                 return self._outer(tensors)
             if op.name in ("det", "inverse"):
                 return self._per_matrix(op, tensors[0])
-            if op.kind in ("elementwise", "binary") and not op.variadic:
+            if (op.kind in ("elementwise", "binary") or op.name in ELEMENTWISE_INDEXING) \
+                    and not op.variadic:
                 return self._elementwise(op, tensors, params)
             return self._linear(op, tensors, params)
         except (ValueError, RuntimeError, IndexError) as exc:
@@ -210,6 +215,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         if kind in INTEGER_PARAMS:
             return _plain_ints(value, self)
         if kind == "bool":
+            if value is None:
+                return None  # left out (var's unbiased: None is not False)
             return bool(self.truth(value)) if isinstance(value, T) else bool(value)
         if kind == "number":
             if value is None:
@@ -221,6 +228,8 @@ class GraphNamespace(RegistryOperators, Namespace):
             if self.literal_rounding is not None and isinstance(v, arb) and v.is_finite():
                 man, e = v.mid().man_exp()  # error bounds: a parameter at its midpoint
                 v = fmpq(int(man)) * fmpq(2) ** int(e) if e >= 0 else fmpq(int(man), 2 ** -int(e))
+            if isinstance(v, arb) and v.is_exact() and not v.is_finite() and not is_nan(v):
+                return sp.oo if v > 0 else -sp.oo  # masked_fill(x, m, -inf): an IEEE value
             if not is_exact(v):
                 raise Unsupported(f"{op.name}(): an irrational parameter {name}")
             return sp.Rational(int(v.p), int(v.q))
