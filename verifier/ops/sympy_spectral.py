@@ -44,7 +44,9 @@ def _eigenvalues(m):
         return [mean - radius, mean + radius]
     if not _is_numeric(m):
         raise NotImplementedError("eigenvalues of a symbolic matrix larger than 2x2 have no "
-                                  "closed form here; the graph oracle computes them")
+                                  "closed form here; the graph oracle computes them, but not "
+                                  "a second derivative at a repeated eigenvalue (not defined "
+                                  "one eigenvalue at a time): use order 1 there")
     lam = sp.Dummy("lam")
     return sp.Poly(m.charpoly(lam).as_expr(), lam).real_roots()
 
