@@ -191,3 +191,11 @@ def test_oracle_eigenvector_gradient_is_undefined_at_a_repeated_eigenvalue():
     assert np.isfinite(_oracle_gradient(EigenvectorRule, x, seed)).all()
     seed[:, 0] = 1.0  # a vector of the repeated eigenvalue: no derivative
     assert np.isnan(_oracle_gradient(EigenvectorRule, x, seed)).all()
+
+
+def test_svd_driver_is_cuda_only_as_torchs():
+    for m in (torch, engine):
+        for fn in (m.linalg.svd, m.linalg.svdvals):
+            with pytest.raises(RuntimeError, match="driver"):
+                fn(m.ones(2, 2, dtype=m.float64), driver="gesvd")
+        assert tuple(m.linalg.svdvals(m.ones(2, 3, dtype=m.float64), driver=None).shape) == (2,)

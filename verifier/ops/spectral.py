@@ -46,6 +46,7 @@ SAVES_OUTPUTS = {"saves": (), "saves_out": True, "snapshot": True}
 SYMMETRIC = Domain(symmetric=True)
 UPLO = Param("UPLO", "L", "str")
 FULL = Param("full_matrices", True, "bool")
+DRIVER = Param("driver", None, "str")
 
 
 def _return_type(name, fields):
@@ -101,8 +102,15 @@ def _matrices(name, a):
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
 
 
-def _svdvals(a):
+def _check_driver(name, driver):
+    if driver is not None:
+        raise RuntimeError(f"torch.linalg.{name}: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
+
+
+def _svdvals(a, driver=None):
     _matrices("svdvals", a)
+    _check_driver("svdvals", driver)
     return np.linalg.svd(a, compute_uv=False)
 
 
@@ -116,7 +124,7 @@ def _svd_vh(a, full_matrices=True):
     return np.linalg.svd(a, full_matrices=bool(full_matrices))[2]
 
 
-def _svdvals_vjp(ns, g, out, a):
+def _svdvals_vjp(ns, g, out, a, driver=None):
     # dσ_k = u_kᵀ dA v_k, so Ā = U diag(ḡ) Vᵀ (reduced factors)
     u = ns.svd_u(a, full_matrices=False)
     vh = ns.svd_vh(a, full_matrices=False)
@@ -213,12 +221,13 @@ SINGULAR = ("singular vector gradients divide by S_j² - S_i² and, for non-squa
             "stay finite")
 
 register(Op(
-    name="svdvals", inputs=("A",), kind="linalg", method=False,
-    forward=_svdvals, vjp=_svdvals_vjp, sympy=svdvals_sympy,
-    torch=lambda torch, a: torch.linalg.svdvals(a),
+    name="svdvals", inputs=("A",), params=(DRIVER,), kind="linalg", method=False,
+    forward=_svdvals, vjp=_svdvals_vjp, sympy=lambda a, driver=None: svdvals_sympy(a),
+    torch=lambda torch, a, driver=None: torch.linalg.svdvals(a, driver=driver),
     extra={"node_name": "LinalgSvdBackward0", **SAVES_OUTPUTS},
     kinks=SINGULAR,
-    doc="torch.linalg.svdvals(A): the singular values, descending",
+    doc="torch.linalg.svdvals(A, driver=None): the singular values, descending (driver: "
+        "CUDA only, as torch)",
 ))
 
 register(Op(
@@ -240,23 +249,25 @@ register(Op(
 ))
 
 
-def _svd_composite(module, a, full_matrices=True):
+def _svd_composite(module, a, full_matrices=True, driver=None):
+    _check_driver("svd", driver)
     return SVD_RESULT(module.svd_u(a, full_matrices=full_matrices), module.svdvals(a),
                       module.svd_vh(a, full_matrices=full_matrices))
 
 
 register(Op(
-    name="svd", inputs=("A",), params=(FULL,), kind="linalg", method=False,
-    forward=lambda a, full_matrices=True: (_svd_u(a, full_matrices), _svdvals(a),
-                                           _svd_vh(a, full_matrices)),
+    name="svd", inputs=("A",), params=(FULL, DRIVER), kind="linalg", method=False,
+    forward=lambda a, full_matrices=True, driver=None: (
+        _svd_u(a, full_matrices), _svdvals(a, driver), _svd_vh(a, full_matrices)),
     vjp=None,
-    sympy=lambda a, full_matrices=True: (svd_u_sympy(a, full_matrices), svdvals_sympy(a),
-                                         svd_vh_sympy(a, full_matrices)),
-    torch=lambda torch, a, full_matrices=True: torch.linalg.svd(a, full_matrices=full_matrices),
+    sympy=lambda a, full_matrices=True, driver=None: (
+        svd_u_sympy(a, full_matrices), svdvals_sympy(a), svd_vh_sympy(a, full_matrices)),
+    torch=lambda torch, a, full_matrices=True, driver=None: torch.linalg.svd(
+        a, full_matrices=full_matrices, driver=driver),
     extra={"composite": _svd_composite, "node_name": "LinalgSvdBackward0", "value_field": 1,
            "namespace": "linalg"},
     kinks=SINGULAR,
-    doc="torch.linalg.svd(A, full_matrices=true) = (U, S, Vh); write svd(A)[1] for S; "
+    doc="torch.linalg.svd(A, full_matrices=true, driver=None) = (U, S, Vh); write svd(A)[1] for S; "
         "singular vectors are defined up to a sign shared by u_k and v_k (LAPACK's choice); "
         "the completion columns of a full U or Vh get no gradient, as torch",
 ))

@@ -102,6 +102,8 @@ def _decompose(ns, a: T, full_matrices: bool):
                             ns.call("unsqueeze", [s, -2], {})], {})
     u, v = (other, vectors) if tall else (vectors, other)
     if full_matrices and m != n:
+        _note(ns, "svd: the completion columns of a full U (Vh) are constants, as torch ignores "
+                  "their gradient (finite differences see the columns move)")
         extra = _completion(a, tall, refs)
         if tall:
             u = ns.call("cat", [[u, extra]], {"dim": -1})
