@@ -199,3 +199,31 @@ def test_svd_driver_is_cuda_only_as_torchs():
             with pytest.raises(RuntimeError, match="driver"):
                 fn(m.ones(2, 2, dtype=m.float64), driver="gesvd")
         assert tuple(m.linalg.svdvals(m.ones(2, 3, dtype=m.float64), driver=None).shape) == (2,)
+
+
+FORWARD_LOSSES = {
+    "eigh": lambda m, a: (m.linalg.eigh(a)[1] ** 2 * m.tensor(_weights((2, 3, 3), 21))).sum()
+    + (m.linalg.eigvalsh(a) ** 3).sum(),
+    "svd": lambda m, a: (m.linalg.svd(a, full_matrices=False)[0] ** 2 * m.tensor(_weights(
+        (2, 3, 3), 22))).sum() + (m.linalg.svdvals(a) ** 2).sum()
+    + (m.linalg.svd(a)[2][..., :1, :] ** 2).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORWARD_LOSSES))
+def test_forward_mode_matches_torch(name):
+    """The engine's forward mode (JVPs derived from the same VJP rules) against torch.func.jvp.
+
+    Along a symmetric tangent: torch's eigh JVP reads a non-symmetric one as it is (V^T dA V),
+    its VJP as symmetric, so torch's two modes disagree there; the engine's follow the VJP.
+    """
+    import torch.func
+
+    import verifier.engine.func as engine_func
+    x, t = _symmetric((2, 3, 3), 23), _symmetric((2, 3, 3), 24)
+    results = []
+    for m, jvp in ((torch, torch.func.jvp), (engine, engine_func.jvp)):
+        _, tangent = jvp(lambda a, m=m: FORWARD_LOSSES[name](m, a),
+                         (m.tensor(x, dtype=m.float64),), (m.tensor(t, dtype=m.float64),))
+        results.append(tangent)
+    assert_close(f"{name} JVP", results[1], results[0], TOL)
