@@ -16,6 +16,10 @@ inv = FUNCTIONS["inverse"]
 vector_norm = FUNCTIONS["vector_norm"]
 matrix_norm = FUNCTIONS["matrix_norm"]
 matmul = FUNCTIONS["matmul"]
+eigh = FUNCTIONS["eigh"]
+eigvalsh = FUNCTIONS["eigvalsh"]
+svd = FUNCTIONS["svd"]
+svdvals = FUNCTIONS["svdvals"]
 
 
 def cross(input, other, *, dim=-1):  # noqa: A002  torch's argument name

@@ -24,6 +24,8 @@ from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
 from verifier.oracle.graph.numbers import exact, is_exact, is_nan, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
+from verifier.oracle.graph.spectral_ops import PRIMITIVES as SPECTRAL_PRIMITIVES
+from verifier.oracle.graph.spectral_ops import SPECTRAL
 from verifier.oracle.graph.tape import T, Tape
 
 # Ops of other kinds that act element by element on broadcast arguments (the mask of
@@ -98,7 +100,7 @@ class GraphNamespace(RegistryOperators, Namespace):
         else:
             tensors = tuple(self.tensor(t) for t in tensors)
         params = {name: self._param(op, name, v) for name, v in params.items()}
-        composite = composites.COMPOSITES.get(op.name)
+        composite = composites.COMPOSITES.get(op.name) or SPECTRAL.get(op.name)
         if composite is not None:
             return composite(self, tensors, params)
         return self.primitive(op, tensors, params)
@@ -111,6 +113,8 @@ class GraphNamespace(RegistryOperators, Namespace):
                 return self._outer(tensors)
             if op.name in ("det", "inverse"):
                 return self._per_matrix(op, tensors[0])
+            if op.name in SPECTRAL_PRIMITIVES:
+                return SPECTRAL_PRIMITIVES[op.name](self, tensors, params)
             if (op.kind in ("elementwise", "binary") or op.name in ELEMENTWISE_INDEXING) \
                     and not op.variadic:
                 return self._elementwise(op, tensors, params)
@@ -244,6 +248,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         return result
 
     def subscript(self, value, index: tuple):
+        if isinstance(value, tuple):
+            return value[index[0] if len(index) == 1 else index]  # a field of a named tuple
         return self.call("index", [value], {"index": index if len(index) != 1 else index[0]})
 
     def transpose_all(self, value):
