@@ -29,10 +29,14 @@ var std cumsum cumprod logcumsumexp max min median sort topk cummax cummin
 flip roll tril triu diagonal diag repeat tile narrow gather scatter scatter_add index_select
 masked_fill solve cholesky slogdet cross vector_norm matrix_norm cdist einsum split chunk
 """.split())
+# Issue 11, part D: torch.linalg.qr, pinv, matrix_exp.
+CONTRACT |= {"qr", "pinv", "matrix_exp"}
 # In the language beyond the list above: numel (claims use it: 6 * (x + 2) / numel(x)).
 LANGUAGE_EXTRAS = {"numel"}
 # Used by the engine itself, not callable from case files.
 INTERNAL = {"index", "index_scatter", "to_dtype", "copy_from", "fill_value", "polygamma"}
+# qr's two fields, each with its own VJP (the engine's qr returns both as torch's named tuple).
+INTERNAL |= {"qr_q", "qr_r"}
 # torch has Tensor.where(condition, other) with self as the *input*: not torch.where's order,
 # and Tensor.index is not indexing; these two keep method=False on purpose.
 METHOD_EXCEPTIONS = {"where", "index"}

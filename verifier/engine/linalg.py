@@ -16,6 +16,9 @@ inv = FUNCTIONS["inverse"]
 vector_norm = FUNCTIONS["vector_norm"]
 matrix_norm = FUNCTIONS["matrix_norm"]
 matmul = FUNCTIONS["matmul"]
+qr = FUNCTIONS["qr"]
+pinv = FUNCTIONS["pinv"]
+matrix_exp = FUNCTIONS["matrix_exp"]
 
 
 def cross(input, other, *, dim=-1):  # noqa: A002  torch's argument name
