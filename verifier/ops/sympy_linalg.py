@@ -39,8 +39,15 @@ def _numbers(args) -> bool:
     return all(a.is_number for a in args)
 
 
+def _exact(v):
+    """A Float (finite differences evaluate forms at 50-digit floats) as the exact binary
+    rational it is, so that exact paths (a zero singular value, a nilpotent A) stay exact."""
+    return sp.Rational(v) if v.is_Float else v
+
+
 def _as_fmpq_or_ball(v):
     from flint import arb, fmpq
+    v = _exact(v)
     if v.is_Rational:
         return fmpq(int(v.p), int(v.q))
     return arb(str(sp.N(v, DIGITS + 10)))
@@ -62,9 +69,9 @@ def _exp_block(n: int, directions: tuple, entries: tuple) -> tuple:
     from verifier.oracle.graph.numbers import Precision
     a = np.empty((n, n), dtype=object)
     a.ravel()[:] = [_as_fmpq_or_ball(v) for v in entries]
-    with Precision(4 * DIGITS + 64):
+    with Precision(4 * DIGITS + 64):  # the conversion too: a Float carries ctx.prec bits
         out = exp_derivative(a, [unit(n, k, l) for k, l in directions])
-    return tuple(_to_sympy(v) for v in out.ravel())
+        return tuple(_to_sympy(v) for v in out.ravel())
 
 
 class MatrixExpEntry(sp.Function):
@@ -141,19 +148,92 @@ def _truncated_pinv(a: np.ndarray, rank: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=1024)
-def _pinv(m: int, n: int, atol, rtol, entries: tuple) -> tuple:
+def _pinv_and_cut(m: int, n: int, atol, rtol, entries: tuple) -> tuple:
+    """(pinv values, whether a nonzero singular value is cut) at the point."""
+    entries = tuple(_exact(v) for v in entries)
     a = np.array(entries, dtype=object).reshape(m, n)
     rank = _cutoff_rank(a, atol, rtol)
-    if all(v.is_Rational for v in entries):
-        matrix = sp.Matrix(a.tolist())
-        if rank == min(m, n):  # full rank: the rational (A^T A)^-1 A^T or A^T (A A^T)^-1
+    if rank == min(m, n):  # full rank: the rational (A^T A)^-1 A^T or A^T (A A^T)^-1
+        if all(v.is_Rational for v in entries):
+            matrix = sp.Matrix(a.tolist())
             p = (matrix.T * matrix).inv() * matrix.T if m >= n else matrix.T * (matrix * matrix.T).inv()
-            return tuple(p)
-        if rank == matrix.rank():
-            return tuple(matrix.pinv()) if rank else (sp.Integer(0),) * (m * n)
-    if rank == 0:
-        return (sp.Integer(0),) * (m * n)
-    return tuple(_truncated_pinv(a, rank).ravel())
+            return tuple(p), False
+        return tuple(_truncated_pinv(a, rank).ravel()), False
+    exact_rank = sp.Matrix(a.tolist()).rank() if all(v.is_Rational for v in entries) else \
+        _cutoff_rank(a, sp.Integer(0), sp.Rational(1, 10 ** (DIGITS - 10)))
+    if rank == exact_rank:  # the cut singular values are 0: A's own pseudo-inverse
+        if all(v.is_Rational for v in entries):
+            matrix = sp.Matrix(a.tolist())
+            return (tuple(matrix.pinv()) if rank else (sp.Integer(0),) * (m * n)), False
+        return tuple(_truncated_pinv(a, rank).ravel()), False
+    return tuple(_truncated_pinv(a, rank).ravel()) if rank else (sp.Integer(0),) * (m * n), True
+
+
+def _pinv(m: int, n: int, atol, rtol, entries: tuple) -> tuple:
+    return _pinv_and_cut(m, n, atol, rtol, entries)[0]
+
+
+def truncated_pinv_vjp(m: int, n: int, atol, rtol, entries: tuple, g: np.ndarray) -> np.ndarray:
+    """The adjoint of the pinv torch computes where it cuts nonzero singular values.
+
+    P = g(S) A^T with S = A^T A and g(l) = 1/l on kept eigenvalues, 0 on cut ones; g's
+    derivative is Daleckii-Krein's: dg(S)[E] = V (F o V^T E V) V^T, F_ij = -1/(l_i l_j)
+    (both kept), 1/(l_i (l_i - l_j)) (i kept, j cut; symmetric), 0 (both cut).  So with
+    K = dg(S)[G A]: gA = A (K + K^T) + G^T g(S).  First order, to DIGITS digits.
+    """
+    entries = tuple(_exact(v) for v in entries)
+    a = np.array(entries, dtype=object).reshape(m, n)
+    rank = _cutoff_rank(a, atol, rtol)
+    with mpmath.workdps(DIGITS + 10):
+        am = mpmath.matrix([[mpmath.mpf(sp.N(v, DIGITS + 10)) for v in row] for row in a])
+        gm = mpmath.matrix([[mpmath.mpf(sp.N(v, DIGITS + 10)) for v in row] for row in g])
+        lam, vec = mpmath.eigsy(am.T * am)
+        order = sorted(range(n), key=lambda t: -lam[t])
+        kept = set(order[:rank])
+        f = mpmath.matrix(n, n)
+        ginv = mpmath.matrix(n, n)
+        for i in range(n):
+            for j in range(n):
+                if i in kept and j in kept:
+                    f[i, j] = -1 / (lam[i] * lam[j])
+                elif i in kept:
+                    f[i, j] = 1 / (lam[i] * (lam[i] - lam[j]))
+                elif j in kept:
+                    f[i, j] = 1 / (lam[j] * (lam[j] - lam[i]))
+            if i in kept:
+                ginv[i, i] = 1 / lam[i]
+        inner = vec.T * (gm * am) * vec
+        for i in range(n):
+            for j in range(n):
+                inner[i, j] *= f[i, j]
+        k = vec * inner * vec.T
+        out = am * (k + k.T) + gm.T * (vec * ginv * vec.T)
+        return np.array([[sp.Float(out[i, j], DIGITS) for j in range(n)] for i in range(m)],
+                        dtype=object)
+
+
+class ConstantRank(sp.Function):
+    """ConstantRank(m, n, atol, rtol, a...): 1 where pinv cuts only zero singular values
+    (Golub and Pereyra's derivative holds), NaN where it cuts a nonzero one (there the
+    symbolic path has no derivative; the graph oracle's first order does)."""
+
+    @classmethod
+    def _evaluate(cls, m, n, atol, rtol, *entries):
+        if not _numbers(entries):
+            return None
+        cut = _pinv_and_cut(int(m), int(n), _tolerance(atol), _tolerance(rtol), tuple(entries))[1]
+        return sp.nan if cut else sp.Integer(1)
+
+    eval = _evaluate
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(0)
+
+
+def pinv_values(m: int, n: int, atol, rtol, entries: tuple) -> tuple:
+    """(the m x n A's pseudo-inverse (n x m, row-major) at the rank the point selects,
+    whether a nonzero singular value is cut there)."""
+    return _pinv_and_cut(m, n, atol, rtol, tuple(entries))
 
 
 def _tolerance_arg(v):
@@ -197,8 +277,9 @@ class PinvEntry(sp.Function):
         ap = sum(a[k, t] * pinv[t, j] for t in range(n))
         pa = sum(pinv[i, t] * a[t, col] for t in range(m))
         ptp = sum(pinv[t, k] * pinv[t, j] for t in range(n))
+        guard = ConstantRank(sp.Integer(m), sp.Integer(n), atol, rtol, *entries)
         return (-pinv[i, k] * pinv[col, j] + ppt * (int(k == j) - ap)
-                + (int(i == col) - pa) * ptp)
+                + (int(i == col) - pa) * ptp) * guard
 
     def _eval_is_real(self):
         return True
