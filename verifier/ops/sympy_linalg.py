@@ -173,6 +173,12 @@ def _pinv(m: int, n: int, atol, rtol, entries: tuple) -> tuple:
     return _pinv_and_cut(m, n, atol, rtol, entries)[0]
 
 
+def pinv_rank_deficient(m: int, n: int, atol, rtol, entries: tuple) -> bool:
+    """Whether torch's pinv keeps fewer than min(m, n) singular values at the point."""
+    a = np.array([_exact(v) for v in entries], dtype=object).reshape(m, n)
+    return _cutoff_rank(a, atol, rtol) < min(m, n)
+
+
 def truncated_pinv_vjp(m: int, n: int, atol, rtol, entries: tuple, g: np.ndarray) -> np.ndarray:
     """The adjoint of the pinv torch computes where it cuts nonzero singular values.
 
@@ -223,6 +229,26 @@ class ConstantRank(sp.Function):
             return None
         cut = _pinv_and_cut(int(m), int(n), _tolerance(atol), _tolerance(rtol), tuple(entries))[1]
         return sp.nan if cut else sp.Integer(1)
+
+    eval = _evaluate
+
+    def fdiff(self, argindex=1):
+        return FullRank(*self.args)
+
+
+class FullRank(sp.Function):
+    """FullRank(m, n, atol, rtol, a...): 0 at full rank, NaN where pinv keeps fewer singular
+    values than min(m, n).  ConstantRank's derivative: at a rank-deficient A pinv jumps in
+    every direction that raises the rank, so its gradient is a convention (the rank the
+    point has) and has no derivative of its own: the second order is undefined there."""
+
+    @classmethod
+    def _evaluate(cls, m, n, atol, rtol, *entries):
+        if not _numbers(entries):
+            return None
+        deficient = pinv_rank_deficient(int(m), int(n), _tolerance(atol), _tolerance(rtol),
+                                        tuple(entries))
+        return sp.nan if deficient else sp.Integer(0)
 
     eval = _evaluate
 

@@ -13,7 +13,9 @@ whose derivatives along the direction follow from the product rule, one factor a
 a time (each factor's own tangent: Ṗ, Ȧ, Ġ).  Where atol/rtol cut a singular value
 that is not 0, those formulas are not the derivative of what torch computes: the
 gradient is then the truncated pinv's own (sympy_linalg.truncated_pinv_vjp), and the
-second order is undefined here.  Neither reads the engine's VJPs.
+second order is undefined here; likewise at a rank-deficient A, where pinv jumps in
+every direction that raises the rank (the gradient is the convention of the rank the
+point has, with no derivative of its own).  Neither reads the engine's VJPs.
 """
 
 from __future__ import annotations
@@ -141,6 +143,9 @@ class PinvRule:
             self.pinvs.append(object_array([_number(v) for v in values], (self.n, self.m)))
             self.cuts.append(cut)
             self.entries.append(entries)
+        # at a rank-deficient A the gradient is a convention with no derivative of its own
+        self.deficient = [sympy_linalg.pinv_rank_deficient(self.m, self.n, self.atol, self.rtol, e)
+                          for e in self.entries]
         self.out_shape = self.shape[:-2] + (self.n, self.m)
 
     def value(self) -> np.ndarray:
@@ -172,13 +177,16 @@ class PinvRule:
         g_dot = None if g_dot is None else _matrices(np.asarray(g_dot, dtype=object))
         grads, dots = [], []
         for k in range(len(self.mats)):
-            if self.cuts[k]:
+            if self.cuts[k] or self.deficient[k]:
                 # a nonzero singular value cut (atol, rtol): the truncated pinv's own
                 # derivative (Daleckii-Krein), first order only
-                exact_g = np.vectorize(to_sympy, otypes=[object])(g[k])
-                grads.append(np.vectorize(_number, otypes=[object])(
-                    sympy_linalg.truncated_pinv_vjp(self.m, self.n, self.atol, self.rtol,
-                                                    self.entries[k], exact_g)))
+                if self.cuts[k]:
+                    exact_g = np.vectorize(to_sympy, otypes=[object])(g[k])
+                    grads.append(np.vectorize(_number, otypes=[object])(
+                        sympy_linalg.truncated_pinv_vjp(self.m, self.n, self.atol, self.rtol,
+                                                        self.entries[k], exact_g)))
+                else:
+                    grads.append(_evaluate(ADJOINT, self._values(k, g[k]), (self.m, self.n)))
                 if a_dot is not None or g_dot is not None:
                     dots.append(_undefined((self.m, self.n)))
                 continue
