@@ -165,6 +165,32 @@ def cholesky(d):
     return shapes, d.choice(({}, {"upper": True}))
 
 
+def rectangular(d):
+    batch = (2,) * d.int(0, 1)
+    return batch + (d.int(1, 4), d.int(1, 4))
+
+
+def qr(d):
+    s = rectangular(d)
+    modes = ("reduced", "complete") if s[-2] <= s[-1] else ("reduced",)
+    mode = d.choice(modes)
+    return [s], ({} if mode == "reduced" else {"mode": mode})
+
+
+def pinv(d):
+    s = rectangular(d)
+    if d.choice((True, False)):
+        return [s], {}
+    # tolerances below every singular value of the well-conditioned examples: full rank
+    params = d.choice(({"atol": 1e-3}, {"rtol": 1e-3}, {"atol": 1e-3, "rtol": 1e-4}, {}))
+    if s[-1] == s[-2] and d.choice((True, False)):
+        # hermitian=True: torch reads the lower triangle, so the input is symmetric (given)
+        x = np.random.default_rng(d.int(0, 2**16)).uniform(-1, 1, s)
+        x = (x + np.swapaxes(x, -1, -2)) / (2 * s[-1]) + 2 * np.eye(s[-1])
+        return [x], {**params, "hermitian": True}
+    return [s], params
+
+
 def cross(d):
     s = shape(d, min_dims=0, max_dims=2)
     at = d.int(0, len(s))
@@ -254,6 +280,7 @@ BUILDERS = {
     "einsum": einsum,
     "cross": cross, "vector_norm": vector_norm, "matrix_norm": matrix_norm, "cdist": cdist,
     "solve": solve, "cholesky": cholesky, "slogdet": square,
+    "qr": qr, "qr_q": qr, "qr_r": qr, "pinv": pinv, "matrix_exp": square,
     "var": var, "std": var, "cumsum": scan, "cumprod": scan, "logcumsumexp": scan,
     "max": one_dim_reduction, "min": one_dim_reduction, "median": one_dim_reduction,
     "cummax": scan, "cummin": scan, "sort": sort, "topk": topk,

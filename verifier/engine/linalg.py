@@ -20,6 +20,9 @@ eigh = FUNCTIONS["eigh"]
 eigvalsh = FUNCTIONS["eigvalsh"]
 svd = FUNCTIONS["svd"]
 svdvals = FUNCTIONS["svdvals"]
+qr = FUNCTIONS["qr"]
+pinv = FUNCTIONS["pinv"]
+matrix_exp = FUNCTIONS["matrix_exp"]
 
 
 def cross(input, other, *, dim=-1):  # noqa: A002  torch's argument name

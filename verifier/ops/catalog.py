@@ -15,11 +15,13 @@ from verifier.ops import (
     linalg,  # noqa: F401
     linalg_solve,  # noqa: F401
     losses,  # noqa: F401
+    matrix_functions,  # noqa: F401
     nn_layers,  # noqa: F401
     norms,  # noqa: F401
     pieces,  # noqa: F401
     piecewise,  # noqa: F401
     pooling,  # noqa: F401
+    qr,  # noqa: F401
     reductions,  # noqa: F401
     reordering,  # noqa: F401
     selection,  # noqa: F401

@@ -22,6 +22,7 @@ from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
+from verifier.oracle.graph.matrix_functions import MatrixExpRule, PinvRule
 from verifier.oracle.graph.numbers import exact, is_exact, is_nan, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
 from verifier.oracle.graph.spectral_ops import PRIMITIVES as SPECTRAL_PRIMITIVES
@@ -115,6 +116,8 @@ class GraphNamespace(RegistryOperators, Namespace):
                 return self._per_matrix(op, tensors[0])
             if op.name in SPECTRAL_PRIMITIVES:
                 return SPECTRAL_PRIMITIVES[op.name](self, tensors, params)
+            if op.name in ("matrix_exp", "pinv"):
+                return self._matrix_function(op, tensors[0], params)
             if (op.kind in ("elementwise", "binary") or op.name in ELEMENTWISE_INDEXING) \
                     and not op.variadic:
                 return self._elementwise(op, tensors, params)
@@ -186,6 +189,15 @@ class GraphNamespace(RegistryOperators, Namespace):
         if self.tape.tangents and x.node is not None:
             raise Unsupported(f"second order through {op.name}()")
         rule = PerMatrixRule(op.name, x.value)
+        return self.tape.record(rule.value(), [x], rule)
+
+    def _matrix_function(self, op, x, params):
+        # the registry's forward raises torch's error for a wrong shape
+        op.forward(np.zeros(x.shape), **{k: v for k, v in params.items() if k == "hermitian"})
+        if op.name == "matrix_exp":
+            rule = MatrixExpRule(x.value)
+        else:
+            rule = PinvRule(x.value, params)
         return self.tape.record(rule.value(), [x], rule)
 
     # --- conversions ----------------------------------------------------------------------
