@@ -165,20 +165,20 @@ def cholesky(d):
     return shapes, d.choice(({}, {"upper": True}))
 
 
-def rectangular(d):
+def rectangular_shape(d):
     batch = (2,) * d.int(0, 1)
     return batch + (d.int(1, 4), d.int(1, 4))
 
 
 def qr(d):
-    s = rectangular(d)
+    s = rectangular_shape(d)
     modes = ("reduced", "complete") if s[-2] <= s[-1] else ("reduced",)
     mode = d.choice(modes)
     return [s], ({} if mode == "reduced" else {"mode": mode})
 
 
 def pinv(d):
-    s = rectangular(d)
+    s = rectangular_shape(d)
     if d.choice((True, False)):
         return [s], {}
     # tolerances below every singular value of the well-conditioned examples: full rank
