@@ -146,9 +146,9 @@ def test_max_and_min_of_two_tensors_are_maximum_and_minimum():
 def test_named_fields_read_as_the_position_of_torchs_named_tuple():
     # `max(x, 1).values` and `slogdet(A).logabsdet` mean [0] and [1], as torch's named tuples
     field = parse_expression("max(x, 1).values", {"x"})
-    assert field.index[0].value == 0 and field.value.func == "max"
-    assert parse_expression("slogdet(A).logabsdet", {"A"}).index[0].value == 1
-    assert parse_expression("x.sort(descending=true).indices", {"x"}).index[0].value == 1
+    assert field.position == 0 and field.value.func == "max"
+    assert parse_expression("slogdet(A).logabsdet", {"A"}).position == 1
+    assert parse_expression("x.sort(descending=true).indices", {"x"}).position == 1
     with pytest.raises(ParseError, match="without dim returns a tensor"):
         parse_expression("max(x).values", {"x"})
     with pytest.raises(ParseError, match="no field '.value'"):
@@ -164,6 +164,7 @@ def test_a_case_written_with_named_fields_runs_on_every_backend():
       x: {value: [[1, 4, 2], [3, 0, 5]]}
       A: {value: [[2, 1], [1, 3]]}
     expr: sum(x.max(dim=1).values * 2) + x.min(0).values.sum() + slogdet(A).logabsdet
+      + sum(max(x, 1).indices * 0)
     expect:
       grad: {x: [[1, 2, 1], [0, 1, 2]]}
 """).cases[0]
@@ -237,3 +238,17 @@ def test_median_at_a_tie_does_not_fail_finite_differences():
         [(v.backend, v.dtype, v.status, v.message) for v in verdicts]
     assert all(v.undefined == ["grad.t[0, 1]", "grad.t[0, 2]", "grad.t[0, 3]"]
                for v in verdicts if v.backend != "sympy")
+
+
+def test_a_field_of_a_call_that_returned_a_tensor_is_an_error_on_every_backend():
+    # max(x, y) of two tensors is maximum(x, y): a tensor, whose .values torch refuses too
+    case = load_text("""cases:
+  - name: field_of_a_tensor
+    inputs:
+      x: {value: [1, 4]}
+      y: {value: [3, 2]}
+    expr: sum(max(x, y).values)
+""").cases[0]
+    verdicts = run_case(case, ["engine", "torch", "sympy"], None, timeout=60)
+    assert verdicts and all(v.status == "error" and "not a named tuple" in v.message
+                            for v in verdicts), [(v.backend, v.status, v.message) for v in verdicts]

@@ -387,8 +387,8 @@ class ExpressionBuilder:
                                "of a named result (max(x, 1).values) are")
 
     def _named_field(self, node: ast.Attribute) -> ir.Expr | None:
-        """`max(x, 1).values`, `slogdet(A).logabsdet`: a field of torch's named tuple,
-        read as the subscript of its position (`[0]`), which every backend understands."""
+        """`max(x, 1).values`, `slogdet(A).logabsdet`: a field of torch's named tuple, read by
+        its position (as `[0]`) from the tuple every backend returns."""
         call = self._expr(node.value)
         op = self.functions.get(call.func) if isinstance(call, ir.Call) else None
         fields = op.extra.get("return_type", (None, ()))[1] if op is not None else ()
@@ -403,8 +403,7 @@ class ExpressionBuilder:
             raise self.error(node, f"{call.func}() without dim returns a tensor, not "
                                    f"({', '.join(fields)}); give dim (e.g. {call.func}(x, 0)"
                                    f".{node.attr})")
-        position = fields.index(node.attr)
-        return ir.Subscript(call, (ir.Num(Fraction(position), True, node.lineno),), node.lineno)
+        return ir.Attribute(call, node.attr, node.lineno, fields.index(node.attr))
 
     def _Subscript(self, node: ast.Subscript) -> ir.Expr:
         value = self._expr(node.value)
@@ -434,3 +433,4 @@ class ExpressionBuilder:
 
 def _is_text(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
