@@ -58,7 +58,7 @@ def tie_mode(open_order: bool = False) -> int:
 @contextlib.contextmanager
 def tie_pass(name: str | None = None):
     """Derive under pass `name` (None, 'mark' or 'reverse'); yields the set of tie kinds
-    ('fixed', 'open') that the forms asked for."""
+    ('fixed', 'open') that the forms asked for, and 'tie' once a derivative met a tie."""
     asked: set = set()
     tokens = _PASS.set(name), _ASKED.set(asked)
     try:
@@ -75,10 +75,20 @@ def _mode(code) -> tuple[bool, bool, bool]:
     return bool(code % 2), mode == OPEN_REVERSED, mode == MARK_TIES
 
 
-def _decided_by_a_tie(xs, index: int, chosen: int) -> bool:
-    """x_index is tied with the element chosen (several elements could be chosen)."""
-    return any(_tied(xs[j], xs[chosen]) for j in range(len(xs)) if j != chosen) and \
-        _tied(xs[index], xs[chosen])
+def _chosen_is_tied(xs, chosen: int) -> bool:
+    tied = any(_tied(xs[j], xs[chosen]) for j in range(len(xs)) if j != chosen)
+    asked = _ASKED.get()
+    if tied and asked is not None:
+        asked.add("tie")  # the derivation met a tie: the other passes are needed
+    return tied
+
+
+class _Evaluated(sp.Function):
+    """A derivative of a selection is evaluated at every construction, not taken from
+    SymPy's cache, so that meeting a tie is recorded in every derivation that meets it."""
+
+    def __new__(cls, *args, **options):
+        return sp.Function.__new__.__wrapped__(cls, *args, **options)
 
 
 def _all_numbers(args) -> bool:
@@ -134,7 +144,7 @@ class OrderStat(sp.Function):
         return all(a.is_real for a in self.args[2:]) or None
 
 
-class IsSelected(sp.Function):
+class IsSelected(_Evaluated):
     """IsSelected(i, rank, descending, *xs) = 1 if x_i is at `rank` of the stable sort, else 0."""
 
     @classmethod
@@ -142,7 +152,7 @@ class IsSelected(sp.Function):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
         chosen = stable_order(xs, *_mode(descending))[int(rank)]
-        if _mode(descending)[2] and _decided_by_a_tie(xs, int(index), chosen):
+        if _chosen_is_tied(xs, chosen) and _mode(descending)[2] and _tied(xs[int(index)], xs[chosen]):
             return sp.nan
         return sp.Integer(1 if chosen == int(index) else 0)
 
@@ -195,7 +205,7 @@ class EvenOrderStat(sp.Function):
         return EvenShare(sp.Integer(argindex - 3), rank, descending, *xs)
 
 
-class EvenShare(sp.Function):
+class EvenShare(_Evaluated):
     """[x_i equals the selected element] / (how many elements equal it)."""
 
     @classmethod
@@ -205,6 +215,8 @@ class EvenShare(sp.Function):
         order = stable_order(xs, *_mode(descending))
         chosen = order[int(rank)]
         tied = [i for i in range(len(xs)) if _tied(xs[i], xs[chosen])]
+        if len(tied) > 1 and _ASKED.get() is not None:
+            _ASKED.get().add("tie")
         if _mode(descending)[2] and len(tied) > 1 and int(index) in tied:
             return sp.nan
         return sp.Rational(1, len(tied)) if int(index) in tied else sp.Integer(0)

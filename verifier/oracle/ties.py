@@ -3,8 +3,8 @@
 At a tie a selection is not differentiable: which of the tied elements gets the
 gradient is a convention.  torch fixes it for max/min/median, sort and cummax/cummin
 (the registry follows torch: "fixed" ties) and leaves it open for topk ("open" ties).
-A case whose forms asked for a tie mode (ops/sympy_selection.py) is derived again
-with every tie's selection NaN: the elements that come out NaN there, and not in the
+A case where a selection's derivative met a tie (ops/sympy_selection.py) is derived
+again with every tie's selection NaN: the elements that come out NaN there, and not in the
 case itself, are the ones a tie decides.  They are marked undefined, with a convention:
 
 - at fixed ties the registry's (torch's) value is still required, or NaN;
@@ -29,7 +29,7 @@ def derive_tie_orders(derive):
     and the one with open ties reversed, each None where no form asked for it."""
     with tie_pass() as asked:
         derivation = derive()
-    if not asked:
+    if "tie" not in asked:  # no selection met a tie here: nothing to mark
         return derivation, None, None
     with tie_pass("mark"):
         marked = derive()
