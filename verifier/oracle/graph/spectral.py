@@ -102,8 +102,9 @@ def _value_tangent(s: Spectrum, dm) -> list:
 
 
 class EigvalshRule:
-    def __init__(self, x: np.ndarray, uplo: str = "L", references=None) -> None:
-        self.b = _Batched(x, uplo, references)
+    def __init__(self, x: np.ndarray, uplo: str = "L", references=None, batched=None) -> None:
+        # batched: the decomposition of the same matrices, shared with the other rule (eigh)
+        self.b = batched if batched is not None else _Batched(x, uplo, references)
 
     def value(self):
         return self.b.stack([s.values for s in self.b.spectra], (self.b.n,))
@@ -160,8 +161,9 @@ class EigvalshRule:
 
 
 class EigenvectorRule:
-    def __init__(self, x: np.ndarray, uplo: str = "L", references=None) -> None:
-        self.b = _Batched(x, uplo, references)
+    def __init__(self, x: np.ndarray, uplo: str = "L", references=None, batched=None) -> None:
+        # batched: the decomposition of the same matrices, shared with the other rule (eigh)
+        self.b = batched if batched is not None else _Batched(x, uplo, references)
 
     def value(self):
         return self.b.stack([s.vectors for s in self.b.spectra], (self.b.n, self.b.n))

@@ -51,6 +51,18 @@ def record_eigenvectors(ns, x: T, uplo: str = "L", references=None) -> T:
     return ns.tape.record(rule.value(), [x], rule)
 
 
+def record_both(ns, x: T, uplo: str = "L", references=None) -> tuple[T, T]:
+    """(eigenvalues, eigenvectors) from one decomposition of each matrix."""
+    _square(x, "eigh")
+    values = EigvalshRule(x.value, uplo, references)
+    vectors = EigenvectorRule(x.value, uplo, batched=values.b)
+    _note_clusters(ns, values)
+    _note(ns, "eigenvector signs: LAPACK's at this point (numpy's float64 eigh/svd); "
+              "eigenvectors are defined up to sign")
+    return (ns.tape.record(values.value(), [x], values),
+            ns.tape.record(vectors.value(), [x], vectors))
+
+
 def _note(ns, text: str) -> None:
     if text not in ns.notes:
         ns.notes.append(text)
@@ -69,7 +81,7 @@ def _note_clusters(ns, rule) -> None:
 def _eigh(ns, tensors, params):
     (x,) = tensors
     uplo = params.get("UPLO", "L")
-    return (record_eigvalsh(ns, x, uplo), record_eigenvectors(ns, x, uplo))
+    return record_both(ns, x, uplo)
 
 
 def _t(ns, x: T) -> T:
@@ -95,8 +107,8 @@ def _decompose(ns, a: T, full_matrices: bool):
     else:
         references = [u[:, ::-1] for u, _, _ in refs]
         gram = ns.call("matmul", [a, _t(ns, a)], {})
-    lam = record_eigvalsh(ns, gram, "L", references)
-    vectors = _flip(ns, record_eigenvectors(ns, gram, "L", references))
+    lam, vectors = record_both(ns, gram, "L", references)
+    vectors = _flip(ns, vectors)
     s = ns.call("sqrt", [_flip(ns, lam)], {})
     other = ns.call("div", [ns.call("matmul", [a if tall else _t(ns, a), vectors], {}),
                             ns.call("unsqueeze", [s, -2], {})], {})
