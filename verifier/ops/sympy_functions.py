@@ -236,3 +236,20 @@ class SincDerivative(sp.Function):
 
 def sinc(x):
     return SincDerivative(sp.Integer(0), x)
+
+
+class LogAbs(sp.Function):
+    """log|x|: -oo at 0 (SymPy's log(0) is the unsigned zoo), derivative 1/x everywhere, so
+    at 0 the slope is SymPy's unsigned infinity (and 0 * zoo = nan where nothing depends on
+    it), not sign(0) / |0| = 0 * zoo."""
+
+    @classmethod
+    def _evaluate(cls, x):
+        if x.is_number:
+            return -sp.oo if x.is_zero else sp.log(sp.Abs(x))
+        return None
+
+    eval = _evaluate
+
+    def fdiff(self, argindex=1):
+        return 1 / self.args[0]
