@@ -107,6 +107,6 @@ def test_bfloat16_stays_bfloat16_beside_python_numbers_as_in_torch():
     # in the operators and inside composite ops (layer_norm adds eps)
     for module in (engine, torch):
         x = module.ones(2, 8, dtype=module.bfloat16)
-        results = [x + 1e-5, x * 2.0, 1.0 - x, x / 3.0, x ** 2.0,
+        results = [x + 1e-5, x * 2.0, 1.0 - x, x / 3.0, x ** 2.0, module.clamp(x, min=0.5),
                    module.nn.functional.layer_norm(x, [8])]
         assert all(r.dtype == module.bfloat16 for r in results), [r.dtype for r in results]

@@ -17,6 +17,7 @@ from verifier.ops.promotion import floating
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
 _enter_quiet, _leave_quiet = quiet.enter, quiet.leave
 _DUAL_OPEN = dual.OPEN
 
@@ -87,6 +88,11 @@ def apply_plan(plan, args, params):
         first = arrays[0]
         if not (type(first) is _ndarray and first.dtype is _F64 and first.ndim):
             out = _torch_promotion(out, arrays)
+    elif out.dtype is _F32 and any(type(a) is _ndarray and a.dtype.name == "bfloat16"
+                                   for a in arrays):
+        # ml_dtypes takes a Python number beside bfloat16 as strong (np.maximum(x, 0.5) is
+        # float32); torch keeps bfloat16
+        out = _torch_promotion(out, arrays)
     result = _detached(out)
     if GRAD_ENABLED[0]:
         for a in args:

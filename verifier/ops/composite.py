@@ -96,7 +96,7 @@ def composite(body, differentiable=None):
     from verifier.ops.raw import RAW
 
     def forward(*arrays, **params):
-        return _bfloat16_kept(body(RAW, *map(_absent, arrays), **params), arrays)
+        return body(RAW, *map(_absent, arrays), **params)
 
     # positional-only: torch's normalize has a parameter named `out`
     def vjp(ns, g, _out, /, *inputs, **params):
@@ -109,16 +109,6 @@ def composite(body, differentiable=None):
                           dtype=object)
 
     return forward, vjp, sympy
-
-
-def _bfloat16_kept(out, arrays):
-    """A bfloat16 result where the inputs are bfloat16: on raw arrays, `x + 1e-5` inside a
-    body is float32 (ml_dtypes takes the Python number as strong), torch's is bfloat16."""
-    if isinstance(out, np.ndarray) and out.dtype == np.float32 and any(
-            isinstance(a, np.ndarray) and a.dtype.name == "bfloat16" for a in arrays):
-        return out.astype(next(a.dtype for a in arrays if isinstance(a, np.ndarray)
-                               and a.dtype.name == "bfloat16"))
-    return out
 
 
 _RELATIONS = {"<": "StrictLessThan", "<=": "LessThan", ">": "StrictGreaterThan",
