@@ -88,7 +88,8 @@ def apply_plan(plan, args, params):
         if not (type(first) is _ndarray and first.dtype is _F64 and first.ndim):
             out = _torch_promotion(out, arrays)
     result = _detached(out)
-    if GRAD_ENABLED[0]:
+    # An integer or bool result (all, count_nonzero, a cast to int64) never requires grad.
+    if GRAD_ENABLED[0] and (floating(out.dtype) or out.dtype.kind == "c"):
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 record(plan, params, args, arrays, result)

@@ -18,6 +18,8 @@ matrix_norm = FUNCTIONS["matrix_norm"]
 matmul = FUNCTIONS["matmul"]
 
 
-def cross(input, other, *, dim=-1):  # noqa: A002  torch's argument name
-    """torch.linalg.cross: as torch.cross, but dim defaults to -1."""
-    return FUNCTIONS["cross"](input, other, dim=dim)
+def cross(input, other, **kwargs):  # noqa: A002  torch's argument name
+    """torch.linalg.cross: as torch.cross, but dim (or `axis`, as torch) defaults to -1."""
+    if "dim" not in kwargs and "axis" not in kwargs:
+        kwargs["dim"] = -1
+    return FUNCTIONS["cross"](input, other, **kwargs)

@@ -240,7 +240,9 @@ def error_bounds(case: Case, point: dict, trace: tuple, dtype: str,
         ns = GraphNamespace(tape, dtype, MidpointDecisions(), literal_rounding=u)
         env, leaves = {}, {}
         for name, spec in case.inputs.items():
-            values = _balls(_values(point[name]), u, as_ball)
+            values = _values(point[name])
+            if spec.dtype is None:  # an int64/int32/bool input is not rounded: exact
+                values = _balls(values, u, as_ball)
             if spec.requires_grad:
                 tangent = _exact_array(hvp_direction(spec.shape)) if case.order == 2 else None
                 leaves[name] = env[name] = tape.leaf(values, tangent)
@@ -313,7 +315,9 @@ def _text(v) -> str:
 
 
 def _values(p) -> np.ndarray:
-    """A point input's values as exact rationals."""
+    """A point input's values as exact rationals (a bool input's as Python bools)."""
+    if p.boolean:
+        return object_array([bool(v != 0) for v in p.as_fractions().ravel().tolist()], p.shape)
     if p.uniform is not None:
         return object_array([exact(p.uniform)] * int(np.prod(p.shape, dtype=np.int64)), p.shape)
     if p.floats is not None:

@@ -16,12 +16,13 @@ import sympy as sp
 from flint import arb, fmpq
 
 from verifier.contract import CaseError
-from verifier.lang.interpreter import Namespace, RegistryOperators
+from verifier.lang.interpreter import MASK_INDEX_MESSAGE, Namespace, RegistryOperators
 from verifier.ops import registry
 from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
+from verifier.oracle.graph.logical import truth_reduction
 from verifier.oracle.graph.numbers import exact, is_exact, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
 from verifier.oracle.graph.tape import T, Tape
@@ -94,6 +95,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         else:
             tensors = tuple(self.tensor(t) for t in tensors)
         params = {name: self._param(op, name, v) for name, v in params.items()}
+        if op.kind == "logical":  # all, any, count_nonzero: decided at the point, constant
+            return truth_reduction(op, tensors[0], params, self.decisions)
         composite = composites.COMPOSITES.get(op.name)
         if composite is not None:
             return composite(self, tensors, params)
@@ -255,6 +258,16 @@ class GraphNamespace(RegistryOperators, Namespace):
 
     def numel(self, value) -> int | None:
         return value.size if isinstance(value, T) else None
+
+    def index_tensor(self, value):
+        if not isinstance(value, T) or value.value.ndim == 0 or value.node is not None:
+            return None  # a differentiated tensor is a float one: integer() refuses it
+        if _is_boolean(value.value):
+            raise CaseError("other", MASK_INDEX_MESSAGE)
+        items = value.value.ravel().tolist()
+        if not all(is_exact(v) and v.q == 1 for v in items):
+            return None
+        return np.array([int(v.p) for v in items], dtype=np.int64).reshape(value.shape).tolist()
 
     # --- conditions ------------------------------------------------------------------------
     def compare(self, op: str, a, b):

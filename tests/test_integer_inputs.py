@@ -1,0 +1,128 @@
+"""int64, int32 and bool inputs (`dtype:`): loading, the backends' tensors, the oracle's point,
+and whole cases judged on every backend against the exact oracle."""
+
+from __future__ import annotations
+
+import textwrap
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from verifier.cases.loader import load_text
+from verifier.oracle.point import case_point
+from verifier.runner.case_runner import run_case
+
+
+def load(text: str):
+    return load_text(textwrap.dedent(text), "cases.yaml")
+
+
+def one_case(text: str):
+    result = load(text)
+    assert not result.problems, [str(p) for p in result.problems]
+    return result.cases[0]
+
+
+def problems_of(text: str) -> list[str]:
+    result = load(text)
+    assert result.problems and not result.cases
+    return [str(p) for p in result.problems]
+
+
+CASE = """
+cases:
+  - name: typed
+    inputs:
+      x: {value: [[-1, 0.5, 2], [3, 0.25, 1]]}
+      i: {value: [[2, 0], [1, 1]], dtype: int64}
+      m: {value: [[true, false, true], [false, 0, 1]], dtype: bool}
+      k: {fill: 3, shape: [], dtype: int32}
+    expr: sum(gather(x, 1, i) ** 2) + sum(where(m, x ** 3, x)) + sum(masked_fill(x, m, 0) * k)
+    order: 2
+"""
+
+
+def test_typed_inputs_load_as_constants_of_their_dtype():
+    case = one_case(CASE)
+    i, m, k = case.inputs["i"], case.inputs["m"], case.inputs["k"]
+    assert (i.dtype, m.dtype, k.dtype) == ("int64", "bool", "int32")
+    assert not i.requires_grad and not m.requires_grad and not k.requires_grad
+    assert case.grad_inputs == ["x"]
+    assert i.rounded("float32").dtype == np.int64 and i.rounded("float32").tolist() == [[2, 0], [1, 1]]
+    assert m.rounded("float64").dtype == np.bool_
+    assert m.rounded("float64").tolist() == [[True, False, True], [False, False, True]]
+    assert k.rounded("bfloat16").dtype == np.int32 and k.rounded("bfloat16").shape == ()
+    assert m.tensor_dtype("float32") == "bool" and case.inputs["x"].tensor_dtype("float32") == "float32"
+
+
+def test_an_integer_input_is_never_rounded_to_the_run_dtype():
+    case = one_case("""
+        cases:
+          - name: big
+            inputs:
+              x: {value: [1.5]}
+              n: {value: [16777217], dtype: int64}
+            expr: sum(x * n)
+        """)
+    assert case.inputs["n"].rounded("float32").tolist() == [16777217]  # float32 would give ...216
+    point = case_point(case, "float32")
+    assert point["n"].as_fractions().tolist() == [Fraction(16777217)] and not point["n"].boolean
+    assert case_point(case, "float16")["n"].as_fractions().tolist() == [Fraction(16777217)]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("{value: [1, 2.5], dtype: int64}", "holds an integer in"),
+    ("{value: [1, 3000000000], dtype: int32}", "[-2147483648, 2147483647]; found 3000000000"),
+    ("{value: [0, 2], dtype: bool}", "holds true, false, 0 or 1; found 2"),
+    ("{value: [1, 2], dtype: int64, requires_grad: true}", "cannot require grad"),
+    ("{random: {dist: uniform, seed: 0}, shape: [2], dtype: int64}", "takes value or fill"),
+    ("{value: [1, 2], dtype: float16}", "dtypes: [float16] on the case"),
+    ("{value: [1, 2], dtype: long}", "expected int64, int32, bool, found"),
+    ("{value: [true, 2]}", "expected a number"),  # booleans only with dtype: bool
+])
+def test_bad_typed_inputs_are_reported_with_their_line(spec, message):
+    text = f"""
+        cases:
+          - name: bad
+            inputs:
+              n: {spec}
+            expr: sum(n * 2)
+        """
+    problems = problems_of(text)
+    assert any(message in p for p in problems), problems
+    assert all(p.startswith("cases.yaml:5: case bad:") for p in problems), problems
+
+
+def test_typed_case_passes_on_every_backend_and_the_oracle():
+    verdicts = run_case(one_case(CASE), backends=["engine", "torch", "sympy", "fd", "engine-fwd",
+                                                  "torch-func"])
+    assert {v.backend for v in verdicts} >= {"engine", "torch", "sympy", "fd"}
+    bad = [(v.backend, v.dtype, v.status, v.message) for v in verdicts if v.status != "pass"]
+    assert not bad, bad
+
+
+def test_an_int64_tensor_indexes_like_its_list_and_a_bool_tensor_is_refused():
+    indexed = one_case("""
+        cases:
+          - name: indexed
+            inputs:
+              x: {value: [[-1, 0.5, 2], [3, 0.25, 1]]}
+              i: {value: [2, 0, 2], dtype: int64}
+            expr: sum(x[:, i] ** 2)
+            expect:
+              grad:
+                x: [[-2, 0, 8], [6, 0, 4]]   # column 2 twice, column 0 once
+        """)
+    assert indexed.expect.grad["x"].literal is not None
+    verdicts = run_case(indexed, backends=["engine", "torch", "sympy"])
+    assert all(v.status == "pass" for v in verdicts), [(v.backend, v.message) for v in verdicts]
+    problems = problems_of("""
+        cases:
+          - name: masked
+            inputs:
+              x: {value: [-1, 0.5, 2]}
+              m: {value: [true, false, true], dtype: bool}
+            expr: sum(x[m])
+        """)
+    assert any("boolean-mask indexing is not supported" in p for p in problems), problems
