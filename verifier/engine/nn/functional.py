@@ -36,6 +36,7 @@ def _dim_only(function):
         return function(*args, **kwargs)
     strict.__name__ = strict.__qualname__ = function.__name__
     strict.__doc__ = function.__doc__
+    strict.__wrapped__ = function
     return strict
 
 
