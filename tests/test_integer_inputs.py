@@ -126,3 +126,53 @@ def test_an_int64_tensor_indexes_like_its_list_and_a_bool_tensor_is_refused():
             expr: sum(x[m])
         """)
     assert any("boolean-mask indexing is not supported" in p for p in problems), problems
+
+
+# --- the graph oracle types integer and bool constants as torch does -----------------------
+def _graph(case, dtype):
+    from verifier.oracle.backend import SympyOracle
+    r = SympyOracle(path="graph").run(case, dtype)
+    assert r.method == "graph", r.error_message
+    return r
+
+
+PROMOTION = """
+cases:
+  - name: promoted
+    inputs:
+      x: {value: [1, 2]}
+      n: {value: [4, 5], dtype: int64}
+      m: {value: [true, false], dtype: bool}
+    expr: sum(x * (n / 3)) + sum(x * (n + 1)) + sum(x * n) + sum(x * (sum(m) * 0.1))
+"""
+
+
+@pytest.mark.parametrize("dtype", ["exact", "float64", "float32"])
+def test_integer_only_quotients_are_torchs_default_float32_in_every_run(dtype):
+    import torch
+    case = one_case(PROMOTION)
+    r = _graph(case, dtype)
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    n, m = torch.tensor([4, 5]), torch.tensor([True, False])
+    # n / 3 and sum(m) * 0.1 are float32 in torch even here; n + 1 and n stay exact integers
+    want = ((x * (n / 3)).sum() + (x * (n + 1)).sum() + (x * n).sum() + (x * (m.sum() * 0.1)).sum())
+    grad = (n / 3).double() + (n + 1) + n + (m.sum() * 0.1).double()
+    assert r.exact_value.item() == pytest.approx(want.item(), rel=1e-15, abs=0)
+    assert (n / 3).dtype == torch.float32 and float((n / 3)[0]) != 4 / 3
+    np.testing.assert_allclose(r.grads["x"], grad.double().numpy(), rtol=1e-15)
+
+
+def test_a_float64_run_of_an_integer_quotient_passes_where_torch_computes_in_float32():
+    case = one_case("""
+        cases:
+          - name: quotient
+            inputs:
+              x: {value: [[-1, 0.5, 2], [3, 0.25, 1]]}
+              i: {value: [[2, 0], [1, 1]], dtype: int64}
+              k: {value: 3, dtype: int32}
+            expr: sum(x * (i.sum() / k)) + sum(x ** 2 * exp(k))
+            order: 2
+        """)
+    verdicts = run_case(case, backends=["engine", "torch", "sympy"])
+    assert all(v.status == "pass" for v in verdicts), [(v.backend, v.dtype, v.message)
+                                                        for v in verdicts if v.status != "pass"]

@@ -21,6 +21,7 @@ from verifier.ops import registry
 from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
+from verifier.oracle.graph.integer_typing import IntegerTyping, mark_literal
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
 from verifier.oracle.graph.logical import truth_reduction
 from verifier.oracle.graph.numbers import exact, is_exact, object_array
@@ -59,6 +60,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         self.notes = decisions.notes
         # error bounds: a non-integer literal is a ball of radius u|c| (integers stay exact)
         self.literal_rounding = literal_rounding
+        # which constants are integer or bool tensors, as torch types them (integer_typing.py)
+        self.integers = IntegerTyping()
 
     # --- literals ------------------------------------------------------------------
     def number(self, value, is_int: bool):
@@ -66,7 +69,7 @@ class GraphNamespace(RegistryOperators, Namespace):
         if self.literal_rounding is not None and is_exact(v) and v.q != 1:
             from verifier.oracle.graph.rounding import as_ball
             v = as_ball(v, self.literal_rounding)
-        return T(np.array(v, dtype=object))
+        return mark_literal(self.integers, T(np.array(v, dtype=object)), is_int)
 
     def constant(self, name: str):
         values = {"pi": arb.pi, "e": lambda: arb(1).exp(),  # inf, nan: the IEEE constants
@@ -95,6 +98,10 @@ class GraphNamespace(RegistryOperators, Namespace):
         else:
             tensors = tuple(self.tensor(t) for t in tensors)
         params = {name: self._param(op, name, v) for name, v in params.items()}
+        # torch's dtype of a result computed from integer and bool constants alone
+        return self.integers.settle(op, tensors, params, self._apply(op, tensors, params))
+
+    def _apply(self, op, tensors, params):
         if op.kind == "logical":  # all, any, count_nonzero: decided at the point, constant
             return truth_reduction(op, tensors[0], params, self.decisions)
         composite = composites.COMPOSITES.get(op.name)
