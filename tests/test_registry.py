@@ -130,7 +130,8 @@ def _exact(arrays, op):
         if a is None:
             out.append(None)
             continue
-        convert = (lambda v: sp.true if v else sp.false) if a.dtype == bool else sp.Rational
+        convert = (lambda v: sp.true if v else sp.false) if a.dtype == bool else \
+            (lambda v: sp.nan if v != v else sp.Rational(v))  # sp.Rational(nan) would be 0
         if a.dtype.kind in "iu":
             convert = sp.Integer  # an index
         exact = np.empty(a.shape, dtype=object)

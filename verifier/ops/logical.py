@@ -47,6 +47,8 @@ def _is_nonzero(x):
         return sp.true if x else sp.false
     if isinstance(x, sp.logic.boolalg.Boolean):
         return x  # a comparison's result (a mask) is its own truth
+    if x is sp.nan or (isinstance(x, float) and x != x):
+        return sp.true  # NaN != 0 (SymPy leaves Ne(nan, 0) false)
     return sp.Ne(x, 0)
 
 
