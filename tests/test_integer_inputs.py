@@ -176,3 +176,12 @@ def test_a_float64_run_of_an_integer_quotient_passes_where_torch_computes_in_flo
     verdicts = run_case(case, backends=["engine", "torch", "sympy"])
     assert all(v.status == "pass" for v in verdicts), [(v.backend, v.dtype, v.message)
                                                         for v in verdicts if v.status != "pass"]
+
+
+def test_show_names_the_dtype_of_an_integer_input():
+    from verifier.report.show import _inputs_section
+    lines = _inputs_section(one_case(CASE))
+    assert "    m: value, shape (2, 3), bool in every run, no grad: " \
+           "[[true, false, true], [false, false, true]]" in lines
+    assert any(line.startswith("    i: value, shape (2, 2), int64 in every run") for line in lines)
+    assert any(line.startswith("    x: value, shape (2, 3), requires grad: ") for line in lines)
