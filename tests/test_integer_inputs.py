@@ -185,3 +185,20 @@ def test_show_names_the_dtype_of_an_integer_input():
            "[[true, false, true], [false, false, true]]" in lines
     assert any(line.startswith("    i: value, shape (2, 2), int64 in every run") for line in lines)
     assert any(line.startswith("    x: value, shape (2, 3), requires grad: ") for line in lines)
+
+
+def test_the_schema_takes_dtype_and_refuses_a_float_dtype():
+    import json
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    schema = json.loads((root / "verifier" / "schema" / "case.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    shipped = yaml.safe_load((root / "cases" / "integer_and_bool.yaml").read_text())
+    assert not [e.message for e in validator.iter_errors(shipped)]
+    bad = {"cases": [{"name": "a", "inputs": {"n": {"value": [1], "dtype": "float16"}},
+                      "expr": "sum(n)"}]}
+    assert list(validator.iter_errors(bad))

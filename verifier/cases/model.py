@@ -46,6 +46,8 @@ class Input:
 
     def native(self) -> np.ndarray:
         """An integer or bool input's values in its own numpy dtype."""
+        if self.kind == "fill" and self.exact.size:  # one value: no walk over a large tensor
+            return np.full(self.shape, int(self.exact.flat[0])).astype(INTEGER_DTYPES[self.dtype])
         integers = np.array([int(v) for v in self.exact.ravel().tolist()], dtype=object)
         return integers.astype(INTEGER_DTYPES[self.dtype]).reshape(self.shape)
 
