@@ -202,3 +202,29 @@ def test_the_schema_takes_dtype_and_refuses_a_float_dtype():
     bad = {"cases": [{"name": "a", "inputs": {"n": {"value": [1], "dtype": "float16"}},
                       "expr": "sum(n)"}]}
     assert list(validator.iter_errors(bad))
+
+
+INTEGER_ONLY = [
+    "sum(x * (n / 3))", "sum(x * exp(k))", "sum(x * sqrt(n))", "sum(x * sin(n))",
+    "sum(x * (sum(m) * 0.1))", "sum(x * ((n + 1) / 7))", "sum(x * where(m, n / 3, x))",
+    "sum(x * (abs(n - 5) / 3)) + count_nonzero(m) / 3 * sum(x)", "sum(x * (n * k / 11))",
+]
+
+
+@pytest.mark.parametrize("expr", INTEGER_ONLY)
+def test_float_results_of_integers_are_judged_as_torch_computes_them(expr):
+    """Each term is float32 in torch, in the float64 run too: every row must pass."""
+    case = one_case(f"""
+        cases:
+          - name: integers
+            inputs:
+              x: {{value: [0.3, -1.7, 2.9]}}
+              n: {{value: [4, 5, 11], dtype: int64}}
+              k: {{value: 7, dtype: int32}}
+              m: {{value: [true, false, true], dtype: bool}}
+            expr: {expr}
+            order: 2
+        """)
+    verdicts = run_case(case, backends=["engine", "torch", "sympy"])
+    bad = [(v.backend, v.dtype, v.message) for v in verdicts if v.status != "pass"]
+    assert not bad, bad

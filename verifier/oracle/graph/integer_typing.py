@@ -24,11 +24,21 @@ from verifier.oracle.graph.tape import T
 WEAK_INT, WEAK_FLOAT = "int", "float"  # Python numbers: they never decide a tensor's dtype
 
 
-class IntegerTyping:
-    """The dtypes of the run's integer and bool constants (by identity of their T)."""
+# In the error-bound run a float32 result of integers is a ball one float32 ulp wide: torch
+# computes it with float32's own functions (exp, sqrt... within about an ulp), not exactly.
+FLOAT32_ULP = 2.0 ** -23
 
-    def __init__(self) -> None:
+
+class IntegerTyping:
+    """The dtypes of the run's integer and bool constants (by identity of their T).
+
+    bounds: the namespace computes attainable error bounds (rounding.py), so a float32
+    result is widened by one float32 ulp instead of taken as exact.
+    """
+
+    def __init__(self, bounds: bool = False) -> None:
         self._dtypes: dict[int, tuple[T, object]] = {}
+        self.bounds = bounds
 
     def mark(self, t: T, dtype) -> T:
         self._dtypes[id(t)] = (t, dtype)  # the T is kept alive, so its id stays its own
@@ -64,6 +74,9 @@ class IntegerTyping:
             return self.mark(result, out)
         values = np.empty(result.shape, dtype=object)
         values.ravel()[:] = [_float32(v) for v in result.value.ravel().tolist()]
+        if self.bounds:
+            from verifier.oracle.graph.rounding import as_ball
+            values.ravel()[:] = [as_ball(v, FLOAT32_ULP) for v in values.ravel().tolist()]
         return T(values)
 
 

@@ -61,7 +61,7 @@ class GraphNamespace(RegistryOperators, Namespace):
         # error bounds: a non-integer literal is a ball of radius u|c| (integers stay exact)
         self.literal_rounding = literal_rounding
         # which constants are integer or bool tensors, as torch types them (integer_typing.py)
-        self.integers = IntegerTyping()
+        self.integers = IntegerTyping(bounds=literal_rounding is not None)
 
     # --- literals ------------------------------------------------------------------
     def number(self, value, is_int: bool):
