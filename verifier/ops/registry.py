@@ -171,9 +171,10 @@ class Op:
         params = {}
         for p, value in zip(self.params, extra):
             params[p.name] = value
-        aliases = self.extra.get("aliases")
-        if aliases:
-            kwargs = _unalias(self.name, aliases, kwargs, params)
+        if kwargs:
+            aliases = self.extra.get("aliases")
+            if aliases:
+                kwargs = _unalias(self.name, aliases, kwargs, params)
         for key, value in kwargs.items():
             if key not in self.param_names():
                 raise TypeError(f"{self.name}() got an unexpected keyword argument '{key}'")
