@@ -263,6 +263,9 @@ def build(op, d):
 
     if op.name in NN_BUILDERS:
         return NN_BUILDERS[op.name](d)
+    from tests.op_examples_logical import BUILDERS as LOGICAL  # all, any, count_nonzero
+    if op.name in LOGICAL:
+        return LOGICAL[op.name](d)
     from tests.op_examples_more import BUILDERS as MORE  # statistics, indexing, linalg (issue 11)
     if op.name in MORE:
         return MORE[op.name](d)

@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from verifier.backends.base import CaseError, LimitExceeded
-from verifier.lang.interpreter import Namespace
+from verifier.lang.interpreter import MASK_INDEX_MESSAGE, Namespace
 from verifier.ops import registry
 
 _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
@@ -88,6 +88,13 @@ class TensorNamespace(Namespace):
 
     def integer(self, value) -> int:
         return int(value)
+
+    def index_tensor(self, value):
+        if not isinstance(value, self.module.Tensor) or value.ndim == 0:
+            return None
+        if value.dtype == self.module.bool:
+            raise CaseError("other", MASK_INDEX_MESSAGE)
+        return None if value.dtype.is_floating_point else value.tolist()
 
     def numel(self, value) -> int | None:
         return value.numel() if hasattr(value, "numel") and not isinstance(value, (int, float)) \

@@ -25,6 +25,8 @@ pinv = FUNCTIONS["pinv"]
 matrix_exp = FUNCTIONS["matrix_exp"]
 
 
-def cross(input, other, *, dim=-1):  # noqa: A002  torch's argument name
-    """torch.linalg.cross: as torch.cross, but dim defaults to -1."""
-    return FUNCTIONS["cross"](input, other, dim=dim)
+def cross(input, other, **kwargs):  # noqa: A002  torch's argument name
+    """torch.linalg.cross: as torch.cross, but dim (or `axis`, as torch) defaults to -1."""
+    if "dim" not in kwargs and "axis" not in kwargs:
+        kwargs["dim"] = -1
+    return FUNCTIONS["cross"](input, other, **kwargs)

@@ -326,7 +326,7 @@ class ExpressionBuilder:
                 continue
             args.append(self._argument(a))
         kwargs = []
-        accepted = op.inputs + op.param_names()
+        accepted = op.inputs + op.param_names() + tuple(op.extra.get("aliases", ()))
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.error(kw, "**kwargs are not part of the case language; "

@@ -80,9 +80,18 @@ class Namespace:
         """A loop bound or index as a Python int."""
         return int(value)
 
+    def index_tensor(self, value):
+        """An integer tensor with dims used as an index (`x[i]`, i an int64 input), as a
+        (nested) list of ints; None for a number or a 0-d tensor (`integer` reads those)."""
+        return None
+
     def numel(self, value) -> int | None:
         """Element count, to enforce Limits.max_elements (None: not a tensor)."""
         return None
+
+
+MASK_INDEX_MESSAGE = ("boolean-mask indexing is not supported: the result's shape would depend "
+                      "on the values; keep the shape with where(mask, x, 0)")
 
 
 # Each operator means its registered function: x + y is add(x, y), as torch's Tensor.__add__.
@@ -291,7 +300,11 @@ class Interpreter:
             return slice(*parts)
         if isinstance(item, ir.ListExpr):
             return self.ns.index_list([self.ns.integer(self.evaluate(i)) for i in item.items])
-        return self.ns.integer(self.evaluate(item))
+        value = self.evaluate(item)
+        listed = self.ns.index_tensor(value)
+        if listed is not None:  # an integer tensor: the same as the list of its values
+            return self.ns.index_list(listed)
+        return self.ns.integer(value)
 
 
 def _shape_of(value):

@@ -14,6 +14,7 @@ from verifier.ops import (
     indexing,  # noqa: F401
     linalg,  # noqa: F401
     linalg_solve,  # noqa: F401
+    logical,  # noqa: F401
     losses,  # noqa: F401
     matrix_functions,  # noqa: F401
     nn_layers,  # noqa: F401

@@ -14,15 +14,25 @@ _ndarray = np.ndarray
 
 
 def promote(*arrays):
-    """Cast 0-d float arrays to the dtype of the dimensioned float arrays, as torch does."""
+    """Cast 0-d float arrays to the dtype of the dimensioned float arrays, as torch does (and
+    0-d integer arrays to the dimensioned integer dtype: int32 [3] * int64 [] is int32)."""
     dimensioned = [a for a in arrays if type(a) is _ndarray and a.ndim > 0 and floating(a.dtype)]
     if not dimensioned:
-        return arrays
+        return _promote_integers(arrays)
     target = np.result_type(*dimensioned)
     return tuple(
         a.astype(target) if type(a) is _ndarray and a.ndim == 0 and floating(a.dtype)
         and a.dtype != target else a
         for a in arrays)
+
+
+def _promote_integers(arrays):
+    dimensioned = [a for a in arrays if type(a) is _ndarray and a.ndim > 0 and a.dtype.kind in "iu"]
+    if not dimensioned:
+        return arrays
+    target = np.result_type(*dimensioned)
+    return tuple(a.astype(target) if type(a) is _ndarray and a.ndim == 0 and a.dtype.kind in "iu"
+                 and a.dtype != target else a for a in arrays)
 
 
 def floating(dtype) -> bool:

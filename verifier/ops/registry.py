@@ -66,7 +66,8 @@ class Op:
     params: tuple[Param, ...] = ()
     # torch(torch_module, *tensors, **params); None means getattr(torch, name).
     torch: Callable[..., Any] | None = None
-    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index', 'nn' (layers, losses)
+    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index', 'nn' (layers, losses),
+    # 'meta' (plain Python values: numel), 'logical' (bool/int results, no VJP: all, any)
     kind: str = "elementwise"
     # torch has it as a Tensor method too (x.exp()).
     method: bool = True
@@ -122,6 +123,8 @@ class Op:
     #   namespace: "linalg" where torch's function of this name is torch.linalg.<name> and
     #     the top-level torch.<name> is another function (svd: torch.svd returns V, not Vh);
     #     callers look the function up with `module_function`.
+    #   aliases: {alias: param} keyword names torch also accepts (axis= for dim=,
+    #     keepdims= for keepdim=), declared from the table in ops/numpy_aliases.py.
     #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
     #     when the op runs, as torch saves them; the VJP then gets `selected=` and
     #     the engine saves neither input nor output for it (the inputs that
@@ -171,6 +174,10 @@ class Op:
         params = {}
         for p, value in zip(self.params, extra):
             params[p.name] = value
+        if kwargs:
+            aliases = self.extra.get("aliases")
+            if aliases:
+                kwargs = _unalias(self.name, aliases, kwargs, params)
         for key, value in kwargs.items():
             if key not in self.param_names():
                 raise TypeError(f"{self.name}() got an unexpected keyword argument '{key}'")
@@ -183,6 +190,17 @@ class Op:
                     raise TypeError(f"{self.name}() missing required argument: '{p.name}'")
                 params[p.name] = p.default
         return tuple(tensors), params
+
+
+def _unalias(name: str, aliases: dict, kwargs: dict, positional: dict) -> dict:
+    """torch's numpy-style keyword names (axis= for dim=, keepdims= for keepdim=) renamed."""
+    renamed = {}
+    for key, value in kwargs.items():
+        target = aliases.get(key, key)
+        if target in renamed or target in positional or (target != key and target in kwargs):
+            raise TypeError(f"{name}() got multiple values for argument '{target}'")
+        renamed[target] = value
+    return renamed
 
 
 def _by_name(name: str, order: tuple, args: tuple, kwargs: dict) -> dict:
@@ -267,3 +285,5 @@ def _load_all() -> None:
         return
     _loaded = True
     from verifier.ops import catalog  # noqa: F401
+    from verifier.ops.numpy_aliases import declare_aliases
+    declare_aliases(OPS)

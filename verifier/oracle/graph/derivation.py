@@ -86,7 +86,7 @@ class GraphDerivation(Derivation):
                 tangent = _exact_array(hvp_direction(spec.shape)) if case.order == 2 else None
                 leaves[name] = env[name] = tape.leaf(values, tangent)
             else:
-                env[name] = T(values)
+                env[name] = _constant(self.ns, spec, values)
         result, self.env, self.trace = Interpreter(self.ns, self.limits, self.follow).run(
             case.program, env)
         output = self.ns.tensor(result)
@@ -275,12 +275,14 @@ def error_bounds(case: Case, point: dict, trace: tuple, dtype: str,
         ns = GraphNamespace(tape, dtype, MidpointDecisions(), literal_rounding=u)
         env, leaves = {}, {}
         for name, spec in case.inputs.items():
-            values = _balls(_values(point[name]), u, as_ball)
+            values = _values(point[name])
+            if spec.dtype is None:  # an int64/int32/bool input is not rounded: exact
+                values = _balls(values, u, as_ball)
             if spec.requires_grad:
                 tangent = _exact_array(hvp_direction(spec.shape)) if case.order == 2 else None
                 leaves[name] = env[name] = tape.leaf(values, tangent)
             else:
-                env[name] = T(values)
+                env[name] = _constant(ns, spec, values)
         result, _, _ = Interpreter(ns, limits, trace).run(case.program, env)
         output = ns.tensor(result)
         seed = _balls(_values(point["seed"]), u, as_ball) if "seed" in point else \
@@ -293,6 +295,14 @@ def error_bounds(case: Case, point: dict, trace: tuple, dtype: str,
             for name, h in dots.items():
                 bounds[f"hvp.{name}"] = radii(h)
         return bounds
+
+
+def _constant(ns, spec, values: np.ndarray) -> T:
+    """An input that is not differentiated; an int64/int32 one keeps its dtype for torch's
+    promotion (integer_typing.py; a bool one is recognized by its values)."""
+    if spec.dtype in ("int64", "int32"):
+        return ns.integers.mark(T(values), np.dtype(spec.dtype))
+    return T(values)
 
 
 def _balls(values: np.ndarray, u: float, as_ball) -> np.ndarray:
@@ -348,7 +358,9 @@ def _text(v) -> str:
 
 
 def _values(p) -> np.ndarray:
-    """A point input's values as exact rationals."""
+    """A point input's values as exact rationals (a bool input's as Python bools)."""
+    if p.boolean:
+        return object_array([bool(v != 0) for v in p.as_fractions().ravel().tolist()], p.shape)
     if p.uniform is not None:
         return object_array([exact(p.uniform)] * int(np.prod(p.shape, dtype=np.int64)), p.shape)
     if p.floats is not None:

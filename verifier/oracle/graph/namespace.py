@@ -16,12 +16,14 @@ import sympy as sp
 from flint import arb, fmpq
 
 from verifier.contract import CaseError
-from verifier.lang.interpreter import Namespace, RegistryOperators
+from verifier.lang.interpreter import MASK_INDEX_MESSAGE, Namespace, RegistryOperators
 from verifier.ops import registry
 from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
+from verifier.oracle.graph.integer_typing import IntegerTyping, mark_literal
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
+from verifier.oracle.graph.logical import truth_reduction
 from verifier.oracle.graph.matrix_functions import MatrixExpRule, PinvRule
 from verifier.oracle.graph.numbers import exact, is_exact, is_nan, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
@@ -65,6 +67,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         self.notes = decisions.notes
         # error bounds: a non-integer literal is a ball of radius u|c| (integers stay exact)
         self.literal_rounding = literal_rounding
+        # which constants are integer or bool tensors, as torch types them (integer_typing.py)
+        self.integers = IntegerTyping(bounds=literal_rounding is not None)
 
     # --- literals ------------------------------------------------------------------
     def number(self, value, is_int: bool):
@@ -72,7 +76,7 @@ class GraphNamespace(RegistryOperators, Namespace):
         if self.literal_rounding is not None and is_exact(v) and v.q != 1:
             from verifier.oracle.graph.rounding import as_ball
             v = as_ball(v, self.literal_rounding)
-        return T(np.array(v, dtype=object))
+        return mark_literal(self.integers, T(np.array(v, dtype=object)), is_int)
 
     def constant(self, name: str):
         values = {"pi": arb.pi, "e": lambda: arb(1).exp(),  # inf, nan: the IEEE constants
@@ -101,6 +105,12 @@ class GraphNamespace(RegistryOperators, Namespace):
         else:
             tensors = tuple(self.tensor(t) for t in tensors)
         params = {name: self._param(op, name, v) for name, v in params.items()}
+        # torch's dtype of a result computed from integer and bool constants alone
+        return self.integers.settle(op, tensors, params, self._apply(op, tensors, params))
+
+    def _apply(self, op, tensors, params):
+        if op.kind == "logical":  # all, any, count_nonzero: decided at the point, constant
+            return truth_reduction(op, tensors[0], params, self.decisions)
         composite = composites.COMPOSITES.get(op.name) or SPECTRAL.get(op.name)
         if composite is not None:
             return composite(self, tensors, params)
@@ -282,6 +292,16 @@ class GraphNamespace(RegistryOperators, Namespace):
 
     def numel(self, value) -> int | None:
         return value.size if isinstance(value, T) else None
+
+    def index_tensor(self, value):
+        if not isinstance(value, T) or value.value.ndim == 0 or value.node is not None:
+            return None  # a differentiated tensor is a float one: integer() refuses it
+        if _is_boolean(value.value):
+            raise CaseError("other", MASK_INDEX_MESSAGE)
+        items = value.value.ravel().tolist()
+        if not all(is_exact(v) and v.q == 1 for v in items):
+            return None
+        return np.array([int(v.p) for v in items], dtype=np.int64).reshape(value.shape).tolist()
 
     # --- conditions ------------------------------------------------------------------------
     def compare(self, op: str, a, b):
