@@ -252,3 +252,16 @@ def test_a_field_of_a_call_that_returned_a_tensor_is_an_error_on_every_backend()
     verdicts = run_case(case, ["engine", "torch", "sympy"], None, timeout=60)
     assert verdicts and all(v.status == "error" and "not a named tuple" in v.message
                             for v in verdicts), [(v.backend, v.status, v.message) for v in verdicts]
+
+
+def test_a_list_of_integers_in_a_tensors_place_is_an_int64_tensor_as_torch_tensor_reads_it():
+    # cross_entropy's class indices written as a list literal (was: 'list' has no 'shape')
+    case = load_text("""cases:
+  - name: class_indices_as_a_list
+    inputs:
+      z: {value: [[1000, -1000, 0], [1, 2, 3]]}
+    expr: cross_entropy(z, [1, 0]) + nll_loss(log_softmax(z, dim=1), [2, 2])
+""").cases[0]
+    verdicts = run_case(case, ["engine", "torch", "sympy", "fd"], None, timeout=60)
+    assert verdicts and all(v.status == "pass" for v in verdicts), \
+        [(v.backend, v.dtype, v.status, v.message) for v in verdicts]

@@ -65,6 +65,12 @@ class TensorNamespace(Namespace):
     def _as_tensor(self, value):
         if isinstance(value, (bool, int, float)):
             return self.module.tensor(value, dtype=self.dtype, device=self.device)
+        if isinstance(value, list) and _numbers_only(value):
+            # A list literal of numbers, as torch.tensor reads it: integers make an int64
+            # tensor (cross_entropy's class indices), any float the run's dtype.
+            integer = _integers_only(value)
+            return self.module.tensor(value, dtype=self.module.int64 if integer else self.dtype,
+                                      device=self.device)
         if isinstance(value, list):  # cat/stack's list of tensors
             return [self._as_tensor(v) for v in value]
         return value
@@ -176,3 +182,15 @@ def scalar_variables(env: dict, tensor_type) -> dict[str, object]:
         elif isinstance(value, tensor_type) and value.numel() == 1 and value.dim() == 0:
             out[name] = value.detach().cpu().item()
     return out
+
+
+def _numbers_only(value) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_numbers_only(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _integers_only(value) -> bool:
+    if isinstance(value, list):
+        return all(_integers_only(v) for v in value)
+    return isinstance(value, int)
