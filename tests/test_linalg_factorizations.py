@@ -137,6 +137,20 @@ ORACLE_CASES = """
       W: {value: [[1, 0, -1], [2, 0.5, 1]], requires_grad: false}
     expr: sum(pinv(A) * W)
     order: 2
+  - name: qr_tall
+    inputs:
+      A: {value: [[1, 2], [-3, 4], [5, 0.5]]}
+      W: {value: [[1, 0], [2, 0.5], [-1, 1]], requires_grad: false}
+    program: |
+      y = sum(qr(A)[0] * W) + sum(qr(A)[1] ** 2)
+    output: y
+    order: 2
+  - name: qr_wide
+    inputs:
+      A: {value: [[1, 2, -1], [-3, 4, 0.5]]}
+      W: {value: [[1, 0, 2], [0.5, -1, 1]], requires_grad: false}
+    expr: sum(qr(A)[1] * W) + sum(qr(A)[0] * W[:, :2])
+    order: 2
   - name: deficient
     inputs:
       A: {value: [[1, 2, 3], [2, 4, 6]]}
@@ -146,7 +160,7 @@ ORACLE_CASES = """
 """
 
 
-@pytest.mark.parametrize("name", ["me", "tall", "deficient"])
+@pytest.mark.parametrize("name", ["me", "tall", "qr_tall", "qr_wide", "deficient"])
 def test_graph_and_symbolic_oracles_agree(name):
     """Equal values and gradients; at the rank-deficient A both say the second order is
     undefined (the gradient there is the convention of the point's rank)."""

@@ -25,6 +25,7 @@ from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
 from verifier.oracle.graph.matrix_functions import MatrixExpRule, PinvRule
 from verifier.oracle.graph.numbers import exact, is_exact, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
+from verifier.oracle.graph.qr import qr_nodes
 from verifier.oracle.graph.tape import T, Tape
 
 INTEGER_PARAMS = ("dim", "int", "shape")
@@ -108,6 +109,8 @@ class GraphNamespace(RegistryOperators, Namespace):
                 return self._outer(tensors)
             if op.name in ("det", "inverse"):
                 return self._per_matrix(op, tensors[0])
+            if op.name == "qr":
+                return qr_nodes(self, tensors[0], params.get("mode", "reduced"))
             if op.name in ("matrix_exp", "pinv"):
                 return self._matrix_function(op, tensors[0], params)
             if op.kind in ("elementwise", "binary") and not op.variadic:
@@ -247,6 +250,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         return result
 
     def subscript(self, value, index: tuple):
+        if isinstance(value, tuple):  # a field of a multi-output op: qr(A)[1]
+            return value[self.integer(index[0]) if len(index) == 1 else index]
         return self.call("index", [value], {"index": index if len(index) != 1 else index[0]})
 
     def transpose_all(self, value):
