@@ -192,6 +192,7 @@ class GraphNamespace(RegistryOperators, Namespace):
             rule = MatrixExpRule(x.value)
         else:
             rule = PinvRule(x.value, params)
+            self.notes.extend(n for n in rule.notes if n not in self.notes)
         return self.tape.record(rule.value(), [x], rule)
 
     # --- conversions ----------------------------------------------------------------------

@@ -207,6 +207,12 @@ def qr_nodes(ns, x, mode: str):
     batch = shape[:-2]
     mats = np.asarray(x.value, dtype=object).reshape((-1, m, n))
     factors = [_Factorization(a) for a in mats]
+    from verifier.ops.sympy_linalg import householder
+    signs = ["".join("+" if v > 0 else "-" for v in
+                     householder(m, n, tuple(to_sympy(e) for e in a.ravel()))[0]) for a in mats]
+    note = f"qr: the signs of R's diagonal that LAPACK's Householder QR takes here: {', '.join(signs)}"
+    if note not in ns.notes:
+        ns.notes.append(note)
     for f in factors:
         if any(v == 0 for v in f.r1.diagonal() if type(v) is fmpq):
             raise Unsupported("qr of a rank-deficient matrix")
