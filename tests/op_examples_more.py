@@ -165,20 +165,20 @@ def cholesky(d):
     return shapes, d.choice(({}, {"upper": True}))
 
 
-def rectangular(d):
+def rectangular_shape(d):
     batch = (2,) * d.int(0, 1)
     return batch + (d.int(1, 4), d.int(1, 4))
 
 
 def qr(d):
-    s = rectangular(d)
+    s = rectangular_shape(d)
     modes = ("reduced", "complete") if s[-2] <= s[-1] else ("reduced",)
     mode = d.choice(modes)
     return [s], ({} if mode == "reduced" else {"mode": mode})
 
 
 def pinv(d):
-    s = rectangular(d)
+    s = rectangular_shape(d)
     if d.choice((True, False)):
         return [s], {}
     # tolerances below every singular value of the well-conditioned examples: full rank
@@ -250,6 +250,31 @@ def chunk(d):
     return [s], {"chunks": d.int(1, 3), "dim": d.int(-len(s), len(s) - 1)}
 
 
+def symmetric(d):
+    # n <= 2: the SymPy forms have closed forms there (larger: tests/test_spectral.py)
+    shapes, _ = square(d)
+    n = shapes[0][-1]
+    shapes = [shapes[0][:-2] + (min(n, 2),) * 2]
+    return shapes, d.choice(({}, {"UPLO": "U"}, {"UPLO": "L"}))
+
+
+def rectangular(d, full=False):
+    """Matrices whose Gram matrix is at most 2x2; a full U or Vh with one completion column."""
+    batch = (2,) * d.int(0, 1)
+    k = d.int(1, 2)
+    m, n = d.choice(((k, k), (k + 1, k), (k, k + 1)))
+    if not full:
+        return [batch + (m, n)], {}
+    return [batch + (m, n)], {"full_matrices": d.choice((True, False))}
+
+
+def svd(d):
+    shapes, _ = rectangular(d)
+    m, n = shapes[0][-2:]
+    return shapes, ({"full_matrices": d.choice((True, False))} if m == n else
+                    {"full_matrices": False})
+
+
 BUILDERS = {
     "split": split, "chunk": chunk,
     "einsum": einsum,
@@ -263,6 +288,9 @@ BUILDERS = {
     "diag": diag, "repeat": repeat, "tile": tile, "narrow": narrow,
     "gather": gather, "scatter": scatter, "scatter_add": lambda d: scatter(d, unique=False),
     "index_select": index_select, "masked_fill": masked_fill,
+    "eigvalsh": symmetric, "eigh": symmetric, "eigh_vectors": symmetric,
+    "svdvals": rectangular, "svd": svd,
+    "svd_u": lambda d: rectangular(d, full=True), "svd_vh": lambda d: rectangular(d, full=True),
 }
 
 __all__ = ["BUILDERS", "reduction"]

@@ -28,18 +28,23 @@ CONTRACT |= set("""
 var std cumsum cumprod logcumsumexp max min median sort topk cummax cummin
 flip roll tril triu diagonal diag repeat tile narrow gather scatter scatter_add index_select
 masked_fill solve cholesky slogdet cross vector_norm matrix_norm cdist einsum split chunk
+eigh eigvalsh svd svdvals
 """.split())
 # Issue 11, part D: torch.linalg.qr, pinv, matrix_exp.
 CONTRACT |= {"qr", "pinv", "matrix_exp"}
 # In the language beyond the list above: numel (claims use it: 6 * (x + 2) / numel(x)).
 LANGUAGE_EXTRAS = {"numel"}
 # Used by the engine itself, not callable from case files.
-INTERNAL = {"index", "index_scatter", "to_dtype", "copy_from", "fill_value", "polygamma"}
+INTERNAL = {"index", "index_scatter", "to_dtype", "copy_from", "fill_value", "polygamma",
+            # the eigenvectors and singular vectors: eigh(A)[1], svd(A)[0], svd(A)[2]
+            "eigh_vectors", "svd_u", "svd_vh"}
 # qr's two fields, each with its own VJP (the engine's qr returns both as torch's named tuple).
 INTERNAL |= {"qr_q", "qr_r"}
 # torch has Tensor.where(condition, other) with self as the *input*: not torch.where's order,
 # and Tensor.index is not indexing; these two keep method=False on purpose.
-METHOD_EXCEPTIONS = {"where", "index"}
+# Tensor.svd is the deprecated torch.svd (some=True, returns V), which the engine attaches
+# by hand (verifier.ops.spectral.old_svd); the entry `svd` is torch.linalg.svd.
+METHOD_EXCEPTIONS = {"where", "index", "svd"}
 # Ops whose VJP reads the kink conventions documented for users.
 WITH_KINKS = {"abs", "relu", "clamp", "maximum", "minimum", "amax", "amin", "norm", "prod",
               "sqrt", "softplus"}

@@ -54,7 +54,7 @@ class TensorNamespace(Namespace):
         if self.uses_registry_torch and op.torch is not None:
             return op.torch(self.module, *tensors, **params)
         args, kwargs = registry.torch_style(op, tensors, params)
-        return getattr(self.module, func)(*args, **kwargs)
+        return registry.module_function(self.module, op)(*args, **kwargs)
 
     def _as_index(self, value):
         # An index written as a number or a (nested) list of integers: an int64 tensor.

@@ -26,5 +26,9 @@ from verifier.engine import nn  # noqa: F401, E402  torch.nn.functional
 
 globals().update(FUNCTIONS)
 del FUNCTIONS
+# torch.svd is the deprecated API (some=True, returns V), not torch.linalg.svd; so is Tensor.svd.
+from verifier.ops.spectral import old_svd as svd  # noqa: E402
+
+Tensor.svd = svd
 
 __version__ = "2.13.0"  # the torch release whose semantics the engine follows

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from verifier import limits as resource_limits
-from verifier.contract import LimitExceeded
+from verifier.contract import CaseError, LimitExceeded
 from verifier.lang import ir
 from verifier.ops.registry import get as get_op
 
@@ -271,7 +271,13 @@ class Interpreter:
         return [self.evaluate(item) for item in e.items]
 
     def _e_Attribute(self, e: ir.Attribute):
-        return self.ns.transpose_all(self.evaluate(e.value))
+        value = self.evaluate(e.value)
+        if e.attr == "T":
+            return self.ns.transpose_all(value)
+        if not isinstance(value, tuple):  # max(x, y) of two tensors is maximum(x, y)
+            raise CaseError("other", f"line {e.line}: .{e.attr}: this call returns a tensor, "
+                                     "not a named tuple (max(x, y) of two tensors is maximum)")
+        return value[e.position]
 
     def _e_Subscript(self, e: ir.Subscript):
         value = self.evaluate(e.value)

@@ -26,6 +26,7 @@ from verifier.ops import (
     reordering,  # noqa: F401
     selection,  # noqa: F401
     shape,  # noqa: F401
+    spectral,  # noqa: F401
     statistics,  # noqa: F401
     steps,  # noqa: F401
 )

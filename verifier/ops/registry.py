@@ -119,6 +119,9 @@ class Op:
     #     entries (split: narrow of each piece); the op then needs no VJP of its own.
     #   binary_alias: the op that a tensor in place of `dim` means (max(input,
     #     other) is maximum(input, other)).
+    #   namespace: "linalg" where torch's function of this name is torch.linalg.<name> and
+    #     the top-level torch.<name> is another function (svd: torch.svd returns V, not Vh);
+    #     callers look the function up with `module_function`.
     #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
     #     when the op runs, as torch saves them; the VJP then gets `selected=` and
     #     the engine saves neither input nor output for it (the inputs that
@@ -204,6 +207,13 @@ def torch_style(op: "Op", tensors: tuple, params: dict) -> tuple[tuple, dict]:
     if op.extra.get("positional") is None:
         return tuple(tensors), dict(params)
     return (), {**dict(zip(op.inputs, tensors)), **params}
+
+
+def module_function(module, op: "Op"):
+    """The function of `op` in torch or the engine: torch.linalg.svd for the entry svd."""
+    if op.extra.get("namespace") == "linalg":
+        return getattr(module.linalg, op.name)
+    return getattr(module, op.name)
 
 
 def vjp_by_input(*rules):

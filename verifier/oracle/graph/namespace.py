@@ -23,10 +23,16 @@ from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
 from verifier.oracle.graph.matrix_functions import MatrixExpRule, PinvRule
-from verifier.oracle.graph.numbers import exact, is_exact, object_array
+from verifier.oracle.graph.numbers import exact, is_exact, is_nan, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
 from verifier.oracle.graph.qr import qr_nodes
+from verifier.oracle.graph.spectral_ops import PRIMITIVES as SPECTRAL_PRIMITIVES
+from verifier.oracle.graph.spectral_ops import SPECTRAL
 from verifier.oracle.graph.tape import T, Tape
+
+# Ops of other kinds that act element by element on broadcast arguments (the mask of
+# masked_fill is a boolean argument, as where's condition).
+ELEMENTWISE_INDEXING = ("masked_fill",)
 
 INTEGER_PARAMS = ("dim", "int", "shape")
 
@@ -96,7 +102,7 @@ class GraphNamespace(RegistryOperators, Namespace):
         else:
             tensors = tuple(self.tensor(t) for t in tensors)
         params = {name: self._param(op, name, v) for name, v in params.items()}
-        composite = composites.COMPOSITES.get(op.name)
+        composite = composites.COMPOSITES.get(op.name) or SPECTRAL.get(op.name)
         if composite is not None:
             return composite(self, tensors, params)
         return self.primitive(op, tensors, params)
@@ -111,9 +117,12 @@ class GraphNamespace(RegistryOperators, Namespace):
                 return self._per_matrix(op, tensors[0])
             if op.name == "qr":
                 return qr_nodes(self, tensors[0], params.get("mode", "reduced"))
+            if op.name in SPECTRAL_PRIMITIVES:
+                return SPECTRAL_PRIMITIVES[op.name](self, tensors, params)
             if op.name in ("matrix_exp", "pinv"):
                 return self._matrix_function(op, tensors[0], params)
-            if op.kind in ("elementwise", "binary") and not op.variadic:
+            if (op.kind in ("elementwise", "binary") or op.name in ELEMENTWISE_INDEXING) \
+                    and not op.variadic:
                 return self._elementwise(op, tensors, params)
             return self._linear(op, tensors, params)
         except (ValueError, RuntimeError, IndexError) as exc:
@@ -226,6 +235,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         if kind in INTEGER_PARAMS:
             return _plain_ints(value, self)
         if kind == "bool":
+            if value is None:
+                return None  # left out (var's unbiased: None is not False)
             return bool(self.truth(value)) if isinstance(value, T) else bool(value)
         if kind == "number":
             if value is None:
@@ -237,6 +248,8 @@ class GraphNamespace(RegistryOperators, Namespace):
             if self.literal_rounding is not None and isinstance(v, arb) and v.is_finite():
                 man, e = v.mid().man_exp()  # error bounds: a parameter at its midpoint
                 v = fmpq(int(man)) * fmpq(2) ** int(e) if e >= 0 else fmpq(int(man), 2 ** -int(e))
+            if isinstance(v, arb) and v.is_exact() and not v.is_finite() and not is_nan(v):
+                return sp.oo if v > 0 else -sp.oo  # masked_fill(x, m, -inf): an IEEE value
             if not is_exact(v):
                 raise Unsupported(f"{op.name}(): an irrational parameter {name}")
             return sp.Rational(int(v.p), int(v.q))
@@ -251,8 +264,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         return result
 
     def subscript(self, value, index: tuple):
-        if isinstance(value, tuple):  # a field of a multi-output op: qr(A)[1]
-            return value[self.integer(index[0]) if len(index) == 1 else index]
+        if isinstance(value, tuple):
+            return value[index[0] if len(index) == 1 else index]  # a field of a named tuple
         return self.call("index", [value], {"index": index if len(index) != 1 else index[0]})
 
     def transpose_all(self, value):
