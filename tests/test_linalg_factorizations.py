@@ -137,6 +137,20 @@ ORACLE_CASES = """
       W: {value: [[1, 0, -1], [2, 0.5, 1]], requires_grad: false}
     expr: sum(pinv(A) * W)
     order: 2
+  - name: qr_tall
+    inputs:
+      A: {value: [[1, 2], [-3, 4], [5, 0.5]]}
+      W: {value: [[1, 0], [2, 0.5], [-1, 1]], requires_grad: false}
+    program: |
+      y = sum(qr(A)[0] * W) + sum(qr(A)[1] ** 2)
+    output: y
+    order: 2
+  - name: qr_wide
+    inputs:
+      A: {value: [[1, 2, -1], [-3, 4, 0.5]]}
+      W: {value: [[1, 0, 2], [0.5, -1, 1]], requires_grad: false}
+    expr: sum(qr(A)[1] * W) + sum(qr(A)[0] * W[:, :2])
+    order: 2
   - name: deficient
     inputs:
       A: {value: [[1, 2, 3], [2, 4, 6]]}
@@ -146,7 +160,7 @@ ORACLE_CASES = """
 """
 
 
-@pytest.mark.parametrize("name", ["me", "tall", "deficient"])
+@pytest.mark.parametrize("name", ["me", "tall", "qr_tall", "qr_wide", "deficient"])
 def test_graph_and_symbolic_oracles_agree(name):
     """Equal values and gradients; at the rank-deficient A both say the second order is
     undefined (the gradient there is the convention of the point's rank)."""
@@ -166,7 +180,7 @@ def test_graph_and_symbolic_oracles_agree(name):
 def test_rank_deficient_pinv_is_exact_and_engine_follows_torch():
     case = [c for c in load_text("cases:\n" + ORACLE_CASES).cases if c.name == "deficient"][0]
     graph = SympyOracle(path="graph").run(case, "exact")
-    assert graph.exactness == "exact"
+    assert graph.exactness.startswith("exact; pinv: A is rank-deficient here")
     a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
     w = np.array([[1.0, 0.0], [2.0, 0.5], [-1.0, 1.0]])
     np.testing.assert_allclose(graph.value, (a.T / 70 * w).sum(), rtol=1e-15)  # A^T / |A|_F^2
@@ -216,3 +230,15 @@ def test_pinv_cutoff_and_hermitian_like_torch(params):
     exact = np.array([sp.Rational(v) for v in a.ravel()], dtype=object).reshape(a.shape)
     symbolic = get("pinv").sympy(exact, **{k: v for k, v in params.items() if k != "hermitian"})
     np.testing.assert_allclose(np.asarray(symbolic, dtype=float), want, atol=1e-12)
+
+
+def test_the_oracle_says_which_signs_the_point_selects():
+    body = """
+  - name: signs
+    inputs: {A: {value: [[2, 1], [0, -3]]}}
+    expr: sum(qr(A)[1])
+"""
+    (case,) = load_text("cases:\n" + body).cases
+    run = SympyOracle(path="graph").run(case, "exact")
+    assert "LAPACK's Householder QR takes here: +-" in run.exactness
+    assert run.grads["A"].tolist() == [[1.0, 1.0], [-2.0, 1.0]]  # as torch's backward

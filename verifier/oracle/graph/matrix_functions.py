@@ -143,9 +143,16 @@ class PinvRule:
             self.pinvs.append(object_array([_number(v) for v in values], (self.n, self.m)))
             self.cuts.append(cut)
             self.entries.append(entries)
+        self.notes = []
+        if any(self.cuts):
+            self.notes.append("pinv: atol/rtol cut a nonzero singular value here: the "
+                              "gradient is the truncated pinv's own (first order only)")
         # at a rank-deficient A the gradient is a convention with no derivative of its own
         self.deficient = [sympy_linalg.pinv_rank_deficient(self.m, self.n, self.atol, self.rtol, e)
                           for e in self.entries]
+        if any(d and not c for d, c in zip(self.deficient, self.cuts)):
+            self.notes.append("pinv: A is rank-deficient here: the gradient is the derivative at "
+                              "that rank (torch's convention), and the second order is undefined")
         self.out_shape = self.shape[:-2] + (self.n, self.m)
 
     def value(self) -> np.ndarray:

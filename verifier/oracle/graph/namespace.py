@@ -27,6 +27,7 @@ from verifier.oracle.graph.logical import truth_reduction
 from verifier.oracle.graph.matrix_functions import MatrixExpRule, PinvRule
 from verifier.oracle.graph.numbers import exact, is_exact, is_nan, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
+from verifier.oracle.graph.qr import qr_nodes
 from verifier.oracle.graph.spectral_ops import PRIMITIVES as SPECTRAL_PRIMITIVES
 from verifier.oracle.graph.spectral_ops import SPECTRAL
 from verifier.oracle.graph.tape import T, Tape
@@ -124,6 +125,8 @@ class GraphNamespace(RegistryOperators, Namespace):
                 return self._outer(tensors)
             if op.name in ("det", "inverse"):
                 return self._per_matrix(op, tensors[0])
+            if op.name == "qr":
+                return qr_nodes(self, tensors[0], params.get("mode", "reduced"))
             if op.name in SPECTRAL_PRIMITIVES:
                 return SPECTRAL_PRIMITIVES[op.name](self, tensors, params)
             if op.name in ("matrix_exp", "pinv"):
@@ -208,6 +211,7 @@ class GraphNamespace(RegistryOperators, Namespace):
             rule = MatrixExpRule(x.value)
         else:
             rule = PinvRule(x.value, params)
+            self.notes.extend(n for n in rule.notes if n not in self.notes)
         return self.tape.record(rule.value(), [x], rule)
 
     # --- conversions ----------------------------------------------------------------------
