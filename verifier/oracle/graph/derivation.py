@@ -149,7 +149,9 @@ class GraphDerivation(Derivation):
 
     # --- claims ------------------------------------------------------------------------
     def claim(self, expr: ir.Expr, bits: int | None = None):
-        env = dict(self.env)
+        # A claim needs values only: the variables enter as constants, so no rule is asked
+        # for derivatives (inverse() in the claim of an order-2 case has none to give).
+        env = {k: T(v.value) if isinstance(v, T) else v for k, v in self.env.items()}
         if self.seed_values is not None:
             env["seed"] = T(self.seed_values)
         with Precision(bits or self.bits):
