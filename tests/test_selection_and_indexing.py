@@ -149,6 +149,9 @@ def test_named_fields_read_as_the_position_of_torchs_named_tuple():
     assert field.position == 0 and field.value.func == "max"
     assert parse_expression("slogdet(A).logabsdet", {"A"}).position == 1
     assert parse_expression("x.sort(descending=true).indices", {"x"}).position == 1
+    assert parse_expression("qr(A).R", {"A"}).position == 1
+    assert parse_expression("svd(A).Vh", {"A"}).position == 2
+    assert parse_expression("eigh(A).eigenvalues", {"A"}).position == 0
     with pytest.raises(ParseError, match="without dim returns a tensor"):
         parse_expression("max(x).values", {"x"})
     with pytest.raises(ParseError, match="no field '.value'"):

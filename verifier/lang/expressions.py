@@ -391,7 +391,8 @@ class ExpressionBuilder:
         its position (as `[0]`) from the tuple every backend returns."""
         call = self._expr(node.value)
         op = self.functions.get(call.func) if isinstance(call, ir.Call) else None
-        fields = op.extra.get("return_type", (None, ()))[1] if op is not None else ()
+        fields = (op.extra.get("return_type", (None, ()))[1] or op.extra.get("fields", ())) \
+            if op is not None else ()
         if node.attr not in fields:
             if fields:
                 raise self.error(node, f"{call.func}() returns the fields {', '.join(fields)}; "

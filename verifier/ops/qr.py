@@ -141,11 +141,11 @@ COMMON = {"kind": "linalg", "params": MODE, "domain": (Domain(well_conditioned=T
 
 register(Op(
     name="qr", inputs=("A",), forward=_qr, vjp=None, sympy=_qr_sympy,
-    extra={"composite": _qr_composite, "node_name": "LinalgQrBackward0"},
+    extra={"composite": _qr_composite, "node_name": "LinalgQrBackward0", "fields": ("Q", "R")},
     kinks="LAPACK's signs (R's diagonal as geqrf leaves it, as torch), which the point "
           "selects; the gradient needs a full-rank A, and none exists for mode='r' or for "
           "mode='complete' with more rows than columns (as torch)",
-    doc="torch.linalg.qr(A, mode='reduced') = (Q, R) with A = Q R; write [0] for Q, [1] for R; "
+    doc="torch.linalg.qr(A, mode='reduced') = (Q, R) with A = Q R; write .Q or [0], .R or [1]; "
         "mode='complete' (square Q) or 'r' (R alone, Q empty)",
     **COMMON,
 ))

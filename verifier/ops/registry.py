@@ -110,6 +110,8 @@ class Op:
     #   return_type: (name, fields) where torch returns a named tuple (max with
     #     dim: values, indices); the op's forward computes the first field, the
     #     only differentiable one, and `others(*arrays, **params)` the rest.
+    #   fields: the field names of the named tuple a composite returns (qr: Q, R), for
+    #     the case language's `qr(A).R` (ops with return_type take its names).
     #   leading_param: a variadic op whose torch signature puts this param first
     #     (einsum(equation, *operands)).
     #   value_field: which field of return_type the forward computes (default 0;

@@ -209,7 +209,8 @@ register(Op(
     sympy=lambda a, UPLO="L": (eigvalsh_sympy(a, UPLO), eigh_vectors_sympy(a, UPLO)),  # noqa: N803
     torch=lambda torch, a, UPLO="L": torch.linalg.eigh(a, UPLO=UPLO),  # noqa: N803
     domain=(SYMMETRIC,),
-    extra={"composite": _eigh_composite, "node_name": "LinalgEighBackward0"},
+    extra={"composite": _eigh_composite, "node_name": "LinalgEighBackward0",
+           "fields": ("eigenvalues", "eigenvectors")},
     kinks=REPEATED,
     doc="torch.linalg.eigh(A, UPLO='L') = (eigenvalues, eigenvectors); write eigh(A)[0] or "
         "[1]; eigenvectors are defined up to sign (LAPACK's choice): use sign-invariant "
@@ -265,6 +266,7 @@ register(Op(
     torch=lambda torch, a, full_matrices=True, driver=None: torch.linalg.svd(
         a, full_matrices=full_matrices, driver=driver),
     extra={"composite": _svd_composite, "node_name": "LinalgSvdBackward0", "value_field": 1,
+           "fields": ("U", "S", "Vh"),
            "namespace": "linalg"},
     kinks=SINGULAR,
     doc="torch.linalg.svd(A, full_matrices=true, driver=None) = (U, S, Vh); write svd(A)[1] for S; "
