@@ -62,10 +62,7 @@ class MatrixExpRule:
         return _stack([exp_derivative(a, [e]) for a, e in zip(self.mats, t)], self.shape)
 
     def backward(self, g, g_dot, inputs):
-        g = _matrices(np.asarray(g, dtype=object))
-        a_dot = getattr(inputs[0], "tangent", None)
-        a_dot = None if a_dot is None else _matrices(np.asarray(a_dot, dtype=object))
-        g_dot = None if g_dot is None else _matrices(np.asarray(g_dot, dtype=object))
+        g, a_dot, g_dot = _per_matrix_adjoints(g, g_dot, inputs)
         grads, dots = [], []
         for k, a in enumerate(self.mats):
             at = _t(a)
@@ -178,10 +175,7 @@ class PinvRule:
                        for k in range(len(self.mats))], self.out_shape)
 
     def backward(self, g, g_dot, inputs):
-        g = _matrices(np.asarray(g, dtype=object))
-        a_dot = getattr(inputs[0], "tangent", None)
-        a_dot = None if a_dot is None else _matrices(np.asarray(a_dot, dtype=object))
-        g_dot = None if g_dot is None else _matrices(np.asarray(g_dot, dtype=object))
+        g, a_dot, g_dot = _per_matrix_adjoints(g, g_dot, inputs)
         grads, dots = [], []
         for k in range(len(self.mats)):
             if self.cuts[k] or self.deficient[k]:
@@ -221,3 +215,11 @@ def _number(v):
         return fmpq(int(v.p), int(v.q))
     x = arb(str(v))
     return arb(x.mid(), x.rad() + abs(x).upper() * arb(10) ** -(sympy_linalg.DIGITS - 2))
+
+
+def _per_matrix_adjoints(g, g_dot, inputs):
+    """The adjoint, the input's tangent and the adjoint's tangent, as lists of matrices
+    (None where there is no tangent)."""
+    def matrices(v):
+        return None if v is None else _matrices(np.asarray(v, dtype=object))
+    return matrices(g), matrices(getattr(inputs[0], "tangent", None)), matrices(g_dot)

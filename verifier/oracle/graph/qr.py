@@ -19,7 +19,7 @@ from flint import arb, arb_mat, fmpq
 
 from verifier.oracle.graph.compile import Unsupported, _sqrt
 from verifier.oracle.graph.numbers import to_sympy, zeros
-from verifier.oracle.graph.products import _t, mm
+from verifier.oracle.graph.products import _entries, _t, mm
 from verifier.oracle.graph.rounding import widen
 
 
@@ -47,12 +47,7 @@ def _upper_and_lower_transposed(c: np.ndarray) -> np.ndarray:
 def _inverse(r: np.ndarray) -> np.ndarray:
     n = r.shape[0]
     mat = arb_mat(n, n, [arb(v) if type(v) is fmpq else v for v in r.ravel().tolist()])
-    inv = mat.inv()
-    out = np.empty((n, n), dtype=object)
-    for i in range(n):
-        for j in range(n):
-            out[i, j] = inv[i, j]
-    return out
+    return _entries(mat.inv(), n)
 
 
 def _gram_schmidt(a: np.ndarray):
