@@ -57,7 +57,7 @@ def _norm_sympy(a, p=2, dim=None, keepdim=False):
         combine = lambda xs: sp.Add(*[kink.torch_abs(e) for e in xs])  # noqa: E731
     else:
         q = sp.nsimplify(p) if isinstance(p, float) else p
-        combine = lambda xs: sp.Add(*[kink.torch_abs(e) ** q for e in xs]) ** (1 / q)  # noqa: E731
+        combine = lambda xs: sp.Add(*[kink.AbsPow(e, q) for e in xs]) ** (1 / q)  # noqa: E731
     return reduce_object(a, dim, keepdim, combine)
 
 
@@ -68,7 +68,8 @@ register(Op(
     torch=lambda torch, x, p=2, dim=None, keepdim=False: torch.linalg.vector_norm(
         x, ord=p, dim=dim, keepdim=keepdim),
     extra={"node_name": "LinalgVectorNormBackward0"},
-    kinks="the gradient at the zero vector is 0 (torch); p=inf shares ties evenly",
+    kinks="the gradient at the zero vector is 0 (torch), and at a zero coordinate for any p "
+          "(torch's sign(0) = 0; for p < 1 no derivative exists there); p=inf shares ties evenly",
     doc="the vector p-norm over dim (torch.linalg.vector_norm): (sum |x|^p)^(1/p)",
 ))
 

@@ -253,3 +253,23 @@ class LogAbs(sp.Function):
 
     def fdiff(self, argindex=1):
         return 1 / self.args[0]
+
+
+class AbsPow(sp.Function):
+    """AbsPow(x, q) = |x|^q (a p-norm's term), whose derivative q |x|^(q-1) sign(x) is taken
+    as 0 at x = 0, as torch's norm backward does (sign(0) = 0): the derivative there for
+    q > 1, torch's convention for q <= 1, where none exists (|x|^(q-1) is infinite)."""
+
+    @classmethod
+    def _evaluate(cls, x, q):
+        if x.is_number and q.is_number:
+            return sp.Abs(x) ** q
+        return None
+
+    eval = _evaluate
+
+    def fdiff(self, argindex=1):
+        x, q = self.args
+        if argindex != 1:
+            raise ValueError("AbsPow is differentiated in x only (q is a constant)")
+        return ZeroAtOrigin(q * sp.Abs(x) ** (q - 1) * sp.sign(x), x)

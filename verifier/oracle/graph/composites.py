@@ -50,6 +50,16 @@ ROOT = Op(name="norm_root", inputs=("input",), forward=None, vjp=None,
           sympy=lambda a, p: np.asarray(a, dtype=object) ** (1 / p))
 
 
+# |x|^q with torch's zero gradient at x = 0 (the registry's norm form, sympy_functions.AbsPow).
+ABS_POW = Op(name="abs_pow", inputs=("input",), forward=None, vjp=None,
+             sympy=lambda a, q: _abs_pow(a, q))
+
+
+def _abs_pow(a, q):
+    from verifier.ops.sympy_functions import AbsPow
+    return np.vectorize(lambda e: AbsPow(e, q), otypes=[object])(np.asarray(a, dtype=object))
+
+
 def _norm(ns, tensors, params):
     import sympy as sp
     (x,) = tensors
@@ -68,8 +78,10 @@ def _norm(ns, tensors, params):
     if p == 0:
         return ns.call("sum", [ns.call("where", [ns.compare("!=", x, 0), 1, 0], {})], reduce)
     q = p if isinstance(p, sp.Basic) else sp.Rational(p)
-    total = ns.call("sum", [ns.call("pow", [ns.call("abs", [x], {}), ns.tensor_of(q)], {})], reduce)
-    return _root(ns, q, total)
+    d = derived(ABS_POW, {"q": q}, (("x", x.node is not None, False),))
+    rule = ElementwiseRule(d, [x.value], x.shape, ns.decisions)
+    terms = ns.tape.record(rule.value(), [x], rule)
+    return _root(ns, q, ns.call("sum", [terms], reduce))
 
 
 def _root(ns, p, x):
