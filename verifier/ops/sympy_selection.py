@@ -83,12 +83,16 @@ def _chosen_is_tied(xs, chosen: int) -> bool:
     return tied
 
 
+# SymPy's Function.__new__ is wrapped by its cache (functools.wraps keeps the original).
+_UNCACHED_NEW = getattr(sp.Function.__new__, "__wrapped__", sp.Function.__new__)
+
+
 class _Evaluated(sp.Function):
     """A derivative of a selection is evaluated at every construction, not taken from
     SymPy's cache, so that meeting a tie is recorded in every derivation that meets it."""
 
     def __new__(cls, *args, **options):
-        return sp.Function.__new__.__wrapped__(cls, *args, **options)
+        return _UNCACHED_NEW(cls, *args, **options)
 
 
 def _all_numbers(args) -> bool:
