@@ -9,10 +9,7 @@ verifier's cases and the seed notebook use.
 """
 
 from verifier.engine import autograd, cuda  # noqa: F401, I001  (methods must import last: it attaches operators)
-from verifier.engine.creation import (  # noqa: F401
-    DoubleTensor, FloatTensor, arange, eye, from_numpy, full, is_tensor, linspace,
-    manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
-)
+from verifier.engine.creation import DoubleTensor, FloatTensor, from_numpy, is_tensor, tensor  # noqa: F401
 from verifier.engine.dtypes import (  # noqa: F401
     bfloat16, bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int32,
     int64, long, set_default_dtype,
@@ -26,5 +23,11 @@ from verifier.engine import nn  # noqa: F401, E402  torch.nn.functional
 
 globals().update(FUNCTIONS)
 del FUNCTIONS
+# torch's API beyond the registry: creation, random numbers, closeness, dtype facts,
+# composites (mm, unbind, ...), and the testing/autograd utilities.
+from verifier.engine import api as _api  # noqa: E402
+
+globals().update(_api.NAMESPACE)
+from verifier.engine import func, testing  # noqa: F401, E402
 
 __version__ = "2.13.0"  # the torch release whose semantics the engine follows

@@ -19,6 +19,7 @@ from verifier.engine import dual, quiet
 from verifier.engine.accumulation import accumulate, deliver, fit, owned, retain, to_leaf
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import AccumulateGrad
+from verifier.engine.hooks import run_hooks
 from verifier.engine.tensor import Tensor, _detached, edge_of
 from verifier.ops.raw import RAW
 
@@ -90,6 +91,8 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
         node = pop()
         g = node.grad
         node.grad = None
+        if node.hooks is not None:
+            g = run_hooks(node.hooks, g)
         if type(node) is AccumulateGrad:
             to_leaf(node.variable, g)
             continue
@@ -143,6 +146,8 @@ def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
         node = pop()
         g = node.grad
         node.grad = None
+        if node.hooks is not None:
+            g = run_hooks(node.hooks, g)
         if watch:
             deliver(node, g, capture, only, create_graph)
         if type(node) is AccumulateGrad:

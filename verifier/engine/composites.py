@@ -1,0 +1,411 @@
+"""torch functions outside the registry, built from registry functions (so differentiable,
+to any order, through the registry's VJPs): mm, bmm, mv, addmm, baddbmm, addmv,
+addcmul, addcdiv, matrix_power, kron, tensordot, diff, diag_embed, unbind, movedim,
+broadcast_to/tensors, hstack/vstack/dstack, atleast_nd, masked_select, clip,
+clamp_min/max, std_mean/var_mean, meshgrid, remainder, fmod, floor_divide.
+
+These are conveniences of torch's API, not new mathematics: the case language
+keeps to the registry, and the oracle never sees these names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from verifier.engine.functional import FUNCTIONS as F
+from verifier.engine.tensor import Tensor, _detached
+
+
+def _check_dims(name: str, tensor: Tensor, ndim: int, role: str) -> None:
+    if tensor.ndim != ndim:
+        raise RuntimeError(f"{name}: {role} must be a {ndim}D tensor, got a {tensor.ndim}D tensor "
+                           f"of shape {list(tensor.shape)}")
+
+
+def mm(input, mat2):  # noqa: A002  torch's argument names
+    _check_dims("mm", input, 2, "self")
+    _check_dims("mm", mat2, 2, "mat2")
+    return F["matmul"](input, mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    _check_dims("bmm", input, 3, "batch1")
+    _check_dims("bmm", mat2, 3, "batch2")
+    return F["matmul"](input, mat2)
+
+
+def mv(input, vec):  # noqa: A002
+    _check_dims("mv", input, 2, "self")
+    _check_dims("mv", vec, 1, "vec")
+    return F["matmul"](input, vec)
+
+
+def _scaled_sum(input, product, beta, alpha):  # noqa: A002
+    """beta·input + alpha·product; with beta = 0 input is ignored (its NaNs too), as in torch."""
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return scaled
+    return (input if beta == 1 else input * beta) + scaled
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _scaled_sum(input, F["sum"](bmm(batch1, batch2), dim=0), beta, alpha)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    return input + value * tensor1 / tensor2
+
+
+def matrix_power(input, n: int):  # noqa: A002
+    """A^n by repeated squaring; A^0 is the identity, A^-n is (A^-1)^n."""
+    if n < 0:
+        return matrix_power(F["inverse"](input), -n)
+    size = input.shape[-1]
+    result = None
+    base = input
+    while n:
+        if n & 1:
+            result = base if result is None else F["matmul"](result, base)
+        n >>= 1
+        if n:
+            base = F["matmul"](base, base)
+    if result is None:
+        eye = np.broadcast_to(np.eye(size, dtype=input._array.dtype), input.shape).copy()
+        return _detached(eye)
+    return result
+
+
+def kron(input, other):  # noqa: A002
+    """Kronecker product: block (i, j) is input[i, j]·other (any equal number of dims)."""
+    nd = max(input.ndim, other.ndim)
+    a = F["reshape"](input, (1,) * (nd - input.ndim) + tuple(input.shape))
+    b = F["reshape"](other, (1,) * (nd - other.ndim) + tuple(other.shape))
+    # a[..., i, 1, j, 1] * b[..., 1, k, 1, l] -> interleaved (i, k, j, l), then merged.
+    a_shape, b_shape = [], []
+    for n_a, n_b in zip(a.shape, b.shape):
+        a_shape += [n_a, 1]
+        b_shape += [1, n_b]
+    product = F["reshape"](a, tuple(a_shape)) * F["reshape"](b, tuple(b_shape))
+    return F["reshape"](product, tuple(n_a * n_b for n_a, n_b in zip(a.shape, b.shape)))
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract dims of a with dims of b: an int (the last/first n) or two lists."""
+    if isinstance(dims, int):
+        dims_a = list(range(a.ndim - dims, a.ndim))
+        dims_b = list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    dims_a = [d % a.ndim for d in dims_a]
+    dims_b = [d % b.ndim for d in dims_b]
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    size = int(np.prod([a.shape[d] for d in dims_a], dtype=np.int64))
+    left = F["reshape"](F["permute"](a, tuple(free_a + dims_a)), (-1, size))
+    right = F["reshape"](F["permute"](b, tuple(dims_b + free_b)), (size, -1))
+    shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    return F["reshape"](F["matmul"](left, right), shape)
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):  # noqa: A002
+    """n-th forward difference along dim, after joining prepend and append."""
+    pieces = [t for t in (prepend, input, append) if t is not None]
+    x = F["cat"](pieces, dim=dim) if len(pieces) > 1 else input
+    for _ in range(n):
+        length = x.shape[dim]
+        x = F["narrow"](x, dim, 1, length - 1) - F["narrow"](x, dim, 0, length - 1)
+    return x
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):  # noqa: A002
+    """Matrices whose `offset` diagonal (over dims dim1, dim2) holds the last dim of input."""
+    n = input.shape[-1]
+    m = n + abs(offset)
+    basis = np.zeros((n, m, m), dtype=input._array.dtype)
+    rows = np.arange(n) + max(-offset, 0)
+    basis[np.arange(n), rows, rows + offset] = 1
+    batch = "".join(chr(ord("c") + k) for k in range(input.ndim - 1))  # einsum has no '...'
+    result = F["einsum"](f"{batch}i,iab->{batch}ab", input, _detached(basis))
+    out_ndim = result.ndim
+    d1, d2 = dim1 % out_ndim, dim2 % out_ndim
+    if (d1, d2) == (out_ndim - 2, out_ndim - 1):
+        return result
+    others = [d for d in range(out_ndim) if d not in (d1, d2)]
+    order = [0] * out_ndim
+    for position, source in zip(others, range(out_ndim - 2)):
+        order[position] = source
+    order[d1], order[d2] = out_ndim - 2, out_ndim - 1
+    return F["permute"](result, tuple(order))
+
+
+def unbind(input, dim: int = 0):  # noqa: A002
+    """The slices along dim, as a tuple (each an indexing op of input)."""
+    index = [slice(None)] * input.ndim
+    pieces = []
+    for i in range(input.shape[dim]):
+        index[dim] = i
+        pieces.append(input[tuple(index)])
+    return tuple(pieces)
+
+
+def movedim(input, source, destination):  # noqa: A002
+    sources = [source] if isinstance(source, int) else list(source)
+    targets = [destination] if isinstance(destination, int) else list(destination)
+    nd = input.ndim
+    sources = [s % nd for s in sources]
+    targets = [t % nd for t in targets]
+    order = [None] * nd
+    for s, t in zip(sources, targets):
+        order[t] = s
+    rest = iter(d for d in range(nd) if d not in sources)
+    order = [next(rest) if o is None else o for o in order]
+    return F["permute"](input, tuple(order))
+
+
+def swapaxes(input, axis0: int, axis1: int):  # noqa: A002
+    return F["transpose"](input, axis0, axis1)
+
+
+def broadcast_to(input, size):  # noqa: A002
+    return F["expand"](input, tuple(size))
+
+
+def broadcast_shapes(*shapes):
+    from verifier.engine.tensor import Size
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    try:
+        return Size(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: "
+                           f"{shapes}") from None
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t if t.shape == shape else F["expand"](t, tuple(shape)) for t in tensors)
+
+
+def atleast_1d(*tensors):
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    return _atleast(tensors, 3)
+
+
+def _atleast(tensors, nd):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shaped = []
+    for t in tensors:
+        shape = tuple(t.shape)
+        if len(shape) < nd:
+            # torch: 1-d (n) -> (1, n) -> (1, n, 1); 0-d -> (1,) -> (1, 1) -> (1, 1, 1)
+            if nd == 3 and len(shape) == 2:
+                shape = shape + (1,)
+            elif nd == 3 and len(shape) == 1:
+                shape = (1,) + shape + (1,)
+            else:
+                shape = (1,) * (nd - len(shape)) + shape
+            t = F["reshape"](t, shape)
+        shaped.append(t)
+    return shaped[0] if single else tuple(shaped)
+
+
+def hstack(tensors, *, out=None):
+    tensors = _atleast(tuple(tensors), 1)
+    tensors = tensors if isinstance(tensors, tuple) else (tensors,)
+    return F["cat"](list(tensors), dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors, *, out=None):
+    tensors = _atleast(tuple(tensors), 2)
+    return F["cat"](list(tensors if isinstance(tensors, tuple) else (tensors,)), dim=0)
+
+
+def dstack(tensors, *, out=None):
+    tensors = _atleast(tuple(tensors), 3)
+    return F["cat"](list(tensors if isinstance(tensors, tuple) else (tensors,)), dim=2)
+
+
+def column_stack(tensors, *, out=None):
+    columns = [F["reshape"](t, (-1, 1)) if t.ndim <= 1 else t for t in tensors]
+    return F["cat"](columns, dim=1)
+
+
+def concat(tensors, dim: int = 0, *, out=None):
+    return F["cat"](list(tensors), dim=dim)
+
+
+def masked_select(input, mask):  # noqa: A002
+    """The elements of input where mask is True (both broadcast), as a 1-D tensor."""
+    mask_array = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask_array.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected a mask of dtype bool, got {mask_array.dtype}")
+    shape = np.broadcast_shapes(input.shape, mask_array.shape)
+    expanded = input if tuple(input.shape) == shape else F["expand"](input, shape)
+    return F["index"](expanded, index=np.broadcast_to(mask_array, shape))
+
+
+def clip(input, min=None, max=None, *, out=None):  # noqa: A002
+    return F["clamp"](input, min, max)
+
+
+def clamp_min(input, min):  # noqa: A002
+    return F["clamp"](input, min, None)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return F["clamp"](input, None, max)
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim=False):  # noqa: A002
+    return F["std"](input, dim, correction=correction, keepdim=keepdim), \
+        F["mean"](input, dim, keepdim=keepdim)
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim=False):  # noqa: A002
+    return F["var"](input, dim, correction=correction, keepdim=keepdim), \
+        F["mean"](input, dim, keepdim=keepdim)
+
+
+def meshgrid(*tensors, indexing: str | None = None):
+    """Grids from 1-D tensors; indexing 'ij' (torch's default) or 'xy' (first two swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of 'xy' or 'ij', got {indexing!r}")
+    swap = indexing == "xy" and len(tensors) >= 2
+    ordered = list(tensors)
+    if swap:
+        ordered[0], ordered[1] = ordered[1], ordered[0]
+    shape = tuple(t.numel() for t in ordered)
+    grids = []
+    for k, t in enumerate(ordered):
+        view = [1] * len(ordered)
+        view[k] = t.numel()
+        grids.append(F["expand"](F["reshape"](t, tuple(view)), shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+        grids = [F["transpose"](g, 0, 1) for g in grids]
+    return tuple(grids)
+
+
+# --- division with rounding: exact values from numpy, gradients from a composite ------------
+def _exact(values: np.ndarray, composite):
+    """The value `values` exactly, with the gradient of `composite`: v + (c - detach(c))."""
+    return _detached(values) + (composite - composite.detach())
+
+
+def _arrays(a, b):
+    return (a._array if isinstance(a, Tensor) else np.asarray(a),
+            b._array if isinstance(b, Tensor) else np.asarray(b))
+
+
+def _integral(*arrays) -> bool:
+    return all(x.dtype.kind in "iub" for x in arrays)
+
+
+def _with_dtype(a, b, values):
+    from verifier.engine.dtype_info import result_type
+    return _detached(np.asarray(values).astype(result_type(a, b).numpy))
+
+
+def remainder(input, other):  # noqa: A002
+    """input - floor(input/other)·other: the sign of the divisor (Python's %)."""
+    a, b = _arrays(input, other)
+    if _integral(a, b) or not any(isinstance(t, Tensor) and t.requires_grad for t in (input, other)):
+        return _with_dtype(input, other, np.mod(a, b))
+    quotient = F["floor"](input / other).detach()
+    return _exact(np.mod(a, b).astype(_float_dtype(input, other)), input - quotient * other)
+
+
+def fmod(input, other):  # noqa: A002
+    """input - trunc(input/other)·other: the sign of the dividend (C's fmod)."""
+    a, b = _arrays(input, other)
+    if _integral(a, b) or not any(isinstance(t, Tensor) and t.requires_grad for t in (input, other)):
+        return _with_dtype(input, other, np.fmod(a, b))
+    quotient = F["trunc"](input / other).detach()
+    return _exact(np.fmod(a, b).astype(_float_dtype(input, other)), input - quotient * other)
+
+
+def floor_divide(input, other):  # noqa: A002
+    """floor(input / other); its gradient is zero (a step function)."""
+    a, b = _arrays(input, other)
+    if _integral(a, b) or not any(isinstance(t, Tensor) and t.requires_grad for t in (input, other)):
+        return _with_dtype(input, other, np.floor_divide(a, b))
+    return F["floor"](input / other)
+
+
+def _float_dtype(a, b):
+    from verifier.engine.dtype_info import result_type
+    return result_type(a, b).numpy
+
+
+def is_floating_point(input) -> bool:  # noqa: A002
+    return input.is_floating_point()
+
+
+def is_complex(input) -> bool:  # noqa: A002
+    return False
+
+
+def true_divide(input, other):  # noqa: A002
+    return F["div"](input, other)
+
+
+def negative(input):  # noqa: A002
+    return F["neg"](input)
+
+
+def positive(input):  # noqa: A002
+    return input
+
+
+def sgn(input):  # noqa: A002
+    return F["sign"](input)
+
+
+def unflatten(input, dim: int, sizes):  # noqa: A002
+    shape = list(input.shape)
+    dim = dim % len(shape)
+    return F["reshape"](input, tuple(shape[:dim]) + tuple(sizes) + tuple(shape[dim + 1:]))
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    """where(c, x, y) selects; where(c) alone is nonzero(c, as_tuple=True), as torch's."""
+    if input is None and other is None:
+        from verifier.engine.selection_api import nonzero
+        return nonzero(condition, as_tuple=True)
+    return F["where"](condition, input, other)
+
+
+FUNCTIONS = {name: value for name, value in globals().items()
+             if callable(value) and not name.startswith("_") and getattr(value, "__module__", "")
+             == __name__}
+FUNCTIONS.update(concatenate=concat, swapdims=swapaxes, moveaxis=movedim, row_stack=vstack)
