@@ -132,6 +132,25 @@ def test_index_put_under_no_grad_and_clone_then_modify(torch):
     assert v2.requires_grad and not v.is_leaf
 
 
+def test_index_assignment_inside_a_graph(torch):
+    x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    y = x * 2
+    y[:, 0] = x[:, 2] * 10
+    y[y > 50] = 0.0
+    y[1, [1, 2]] = torch.tensor([-1.0, -2.0])
+    y.sum().backward()
+    assert y.tolist() == [[30.0, 4.0, 6.0], [0.0, -1.0, -2.0]]
+    assert x.grad.tolist() == [[0.0, 2.0, 12.0], [0.0, 0.0, 0.0]]
+    out = torch.zeros(3)
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for i in range(3):
+        out[i] = w[i] ** 2
+    out.sum().backward()
+    assert w.grad.tolist() == [2.0, 4.0, 6.0]
+    with pytest.raises(RuntimeError, match="leaf"):
+        w[0] = 1.0
+
+
 def test_functions_outside_the_registry(torch):
     a = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     b = torch.tensor([[0.0, 1.0], [1.0, 0.0]])

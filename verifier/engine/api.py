@@ -22,7 +22,11 @@ from verifier.engine import (
     selection_api,
     tensor_api,
 )
+from verifier.engine.functional import FUNCTIONS
+from verifier.engine.nn import functional as nn_functional
+from verifier.engine.tensor import Tensor
 from verifier.engine.vmap import vmap
+from verifier.ops.registry import all_ops
 
 tensor_api.attach()
 
@@ -34,6 +38,26 @@ autograd.functional = autograd_functional
 NAMESPACE: dict = {}
 for _part in (factories, random_state, closeness, dtype_info, composites, selection_api):
     NAMESPACE.update(_part.FUNCTIONS)
+
+
+def _accepting_dtype(function):
+    """torch's `dtype=` on reductions and softmax: the input is cast first, then reduced."""
+    def wrapper(input, *args, dtype=None, **kwargs):  # noqa: A002  torch's argument name
+        if dtype is not None:
+            input = input.to(dtype)
+        return function(input, *args, **kwargs)
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+for _name in ("sum", "mean", "prod", "softmax", "log_softmax"):
+    _registered = getattr(Tensor, _name)
+    if "dtype" not in {p.name for p in all_ops()[_name].params}:
+        NAMESPACE[_name] = _accepting_dtype(FUNCTIONS[_name])
+        setattr(Tensor, _name, _accepting_dtype(_registered))
+        if hasattr(nn_functional, _name):
+            setattr(nn_functional, _name, NAMESPACE[_name])
 NAMESPACE.update(
     vmap=vmap,
     inference_mode=grad_mode.inference_mode,

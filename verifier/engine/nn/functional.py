@@ -23,3 +23,36 @@ NAMES = (
 )
 
 globals().update({name: FUNCTIONS[name] for name in NAMES})
+
+# Functions built from the registry's (interpolate, batch_norm, one_hot, ...).
+from verifier.engine.nn.functional_extra import FUNCTIONS as _EXTRA  # noqa: E402
+
+globals().update(_EXTRA)
+
+
+def _in_place(function):
+    """torch's `inplace=True`: the result written into the input, which is returned."""
+    def wrapper(input, *args, inplace=False, **kwargs):  # noqa: A002  torch's argument name
+        result = function(input, *args, **kwargs)
+        return input.copy_(result) if inplace else result
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+# The registry's activations refuse inplace=True; here it means "write into the input".
+for _name in ("relu", "elu", "celu", "selu", "leaky_relu", "relu6", "hardtanh", "hardswish",
+              "hardsigmoid", "silu", "mish", "dropout"):
+    globals()[_name] = _in_place(globals()[_name])
+
+
+def _in_place_twin(function):
+    def twin(input, *args, **kwargs):  # noqa: A002
+        return function(input, *args, inplace=True, **kwargs)
+    twin.__name__ = function.__name__ + "_"
+    return twin
+
+
+# torch.nn.functional's in-place twins (F.relu_(x), ...).
+for _name in ("relu", "elu", "celu", "selu", "leaky_relu", "hardtanh", "threshold"):
+    globals()[_name + "_"] = _in_place_twin(globals()[_name])
