@@ -201,3 +201,19 @@ def test_parameter_and_init(torch):
     assert w.tolist() == [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
     (w * 2).sum().backward()
     assert w.grad.tolist() == [[2.0, 2.0]] * 3
+
+
+def test_functional_inplace_activations(torch):
+    F = torch.nn.functional  # noqa: N806  the usual alias
+    x = torch.tensor([-1.0, 2.0], requires_grad=True)
+    z = x * 1
+    assert F.elu(z, inplace=True) is z
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.exp(-1.0), 1.0], rtol=1e-6)
+    v = torch.tensor([-2.0, 3.0])
+    F.relu(v, inplace=True)
+    assert v.tolist() == [0.0, 3.0]
+    w = torch.tensor([-2.0, 3.0])
+    F.leaky_relu_(w, 0.5)
+    assert w.tolist() == [-1.0, 3.0]
+    assert F.hardtanh(torch.tensor([-2.0, 0.5]), inplace=True).tolist() == [-1.0, 0.5]

@@ -4,6 +4,8 @@
 same registered function as `verifier.engine.conv2d`.
 """
 
+import functools
+
 from verifier.engine.functional import FUNCTIONS
 
 # The registered functions that torch.nn.functional has under the same name.
@@ -30,20 +32,10 @@ from verifier.engine.nn.functional_extra import FUNCTIONS as _EXTRA  # noqa: E40
 globals().update(_EXTRA)
 
 
-def _in_place(function):
-    """torch's `inplace=True`: the result written into the input, which is returned."""
-    def wrapper(input, *args, inplace=False, **kwargs):  # noqa: A002  torch's argument name
-        result = function(input, *args, **kwargs)
-        return input.copy_(result) if inplace else result
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
-    return wrapper
-
-
-# The registry's activations refuse inplace=True; here it means "write into the input".
-for _name in ("relu", "elu", "celu", "selu", "leaky_relu", "relu6", "hardtanh", "hardswish",
-              "hardsigmoid", "silu", "mish", "dropout"):
-    globals()[_name] = _in_place(globals()[_name])
+@functools.wraps(FUNCTIONS["relu"])
+def relu(input, inplace: bool = False):  # noqa: A002  torch's argument name
+    """torch.nn.functional.relu: torch.relu plus `inplace` (the registry entry has none)."""
+    return input.relu_() if inplace else FUNCTIONS["relu"](input)
 
 
 def _in_place_twin(function):
