@@ -9,11 +9,14 @@ gives `engine.autograd` its gradcheck, gradgradcheck and functional.
 
 from __future__ import annotations
 
+import sys
+
 from verifier.engine import (
     autograd,
     autograd_functional,
     closeness,
     composites,
+    custom_function,
     dtype_info,
     factories,
     grad_mode,
@@ -34,6 +37,14 @@ autograd.gradcheck = gradcheck.gradcheck
 autograd.gradgradcheck = gradcheck.gradgradcheck
 autograd.GradcheckError = gradcheck.GradcheckError
 autograd.functional = autograd_functional
+autograd.Function = custom_function.Function
+autograd.function = custom_function
+# `from verifier.engine.autograd.functional import jacobian` as from torch's submodules
+# (autograd is a module here, not a package: these names are registered directly).
+sys.modules.setdefault("verifier.engine.autograd.functional", autograd_functional)
+sys.modules.setdefault("verifier.engine.autograd.function", custom_function)
+sys.modules.setdefault("verifier.engine.autograd.gradcheck", gradcheck)
+sys.modules.setdefault("verifier.engine.autograd.forward_ad", autograd.forward_ad)
 
 NAMESPACE: dict = {}
 for _part in (factories, random_state, closeness, dtype_info, composites, selection_api):
