@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from verifier.engine import (
+    anomaly,
     autograd,
     autograd_functional,
     closeness,
@@ -22,7 +23,9 @@ from verifier.engine import (
     grad_mode,
     gradcheck,
     random_state,
+    runtime,
     selection_api,
+    special,
     tensor_api,
 )
 from verifier.engine.functional import FUNCTIONS
@@ -37,6 +40,9 @@ autograd.gradcheck = gradcheck.gradcheck
 autograd.gradgradcheck = gradcheck.gradgradcheck
 autograd.GradcheckError = gradcheck.GradcheckError
 autograd.functional = autograd_functional
+autograd.detect_anomaly = anomaly.detect_anomaly
+autograd.set_detect_anomaly = anomaly.set_detect_anomaly
+autograd.is_anomaly_enabled = anomaly.is_anomaly_enabled
 autograd.Function = custom_function.Function
 autograd.function = custom_function
 # `from verifier.engine.autograd.functional import jacobian` as from torch's submodules
@@ -47,7 +53,7 @@ sys.modules.setdefault("verifier.engine.autograd.gradcheck", gradcheck)
 sys.modules.setdefault("verifier.engine.autograd.forward_ad", autograd.forward_ad)
 
 NAMESPACE: dict = {}
-for _part in (factories, random_state, closeness, dtype_info, composites, selection_api):
+for _part in (factories, random_state, closeness, dtype_info, composites, selection_api, runtime):
     NAMESPACE.update(_part.FUNCTIONS)
 
 
@@ -70,6 +76,9 @@ for _name in ("sum", "mean", "prod", "softmax", "log_softmax"):
         if hasattr(nn_functional, _name):
             setattr(nn_functional, _name, NAMESPACE[_name])
 NAMESPACE.update(
+    is_anomaly_enabled=anomaly.is_anomaly_enabled,
+    is_anomaly_check_nan_enabled=anomaly.is_anomaly_check_nan_enabled,
+    special=special,
     vmap=vmap,
     inference_mode=grad_mode.inference_mode,
     is_inference_mode_enabled=grad_mode.is_inference_mode_enabled,

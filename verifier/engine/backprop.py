@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from verifier.engine import dual, quiet
+from verifier.engine import anomaly, dual, quiet
 from verifier.engine.accumulation import accumulate, deliver, fit, owned, retain, to_leaf
+from verifier.engine.anomaly import ANOMALY
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import AccumulateGrad
 from verifier.engine.hooks import run_hooks
@@ -111,6 +112,8 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
         else:
             grads = [None if edge is None or part is None else part(RAW, g, out, *arrays, **params)
                      for part, edge in zip(parts, edges)]
+        if ANOMALY[0]:
+            anomaly.check(node, grads)
         if node.retained:
             retain(node, g, False)
         for edge, array, ig in zip(edges, arrays, grads):
@@ -157,6 +160,8 @@ def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
         if node.checks:
             node.check_saved()
         grads = _vjp_on_tensors(node, g) if create_graph else _vjp_on_arrays(node, g)
+        if ANOMALY[0]:
+            anomaly.check(node, grads)
         if node.retained:
             retain(node, g, create_graph)
         for edge, array, ig in zip(node.edges, node.arrays, grads):

@@ -270,16 +270,40 @@ def masked_select(input, mask):  # noqa: A002
     return F["index"](expanded, index=np.broadcast_to(mask_array, shape))
 
 
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    """torch.clamp; tensor bounds (the registry's take numbers) select with `where`, so the
+    gradient goes to input where min <= input <= max, to min below it, to max above it."""
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return F["clamp"](input, min, max)
+    result = input
+    if min is not None:
+        result = F["where"](result < min, _bound(min, input), result)
+    if max is not None:
+        result = F["where"](result > max, _bound(max, input), result)
+    return result
+
+
+def _bound(value, like: Tensor):
+    return value if isinstance(value, Tensor) else _detached(np.asarray(value, like._array.dtype))
+
+
 def clip(input, min=None, max=None, *, out=None):  # noqa: A002
-    return F["clamp"](input, min, max)
+    return clamp(input, min, max)
 
 
 def clamp_min(input, min):  # noqa: A002
-    return F["clamp"](input, min, None)
+    return clamp(input, min, None)
 
 
 def clamp_max(input, max):  # noqa: A002
-    return F["clamp"](input, None, max)
+    return clamp(input, None, max)
+
+
+def inner(input, other):  # noqa: A002
+    """Sum over the last dims of input and other (a scalar times a tensor when one is 0-d)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return tensordot(input, other, dims=([-1], [-1]))
 
 
 def std_mean(input, dim=None, *, correction=1, keepdim=False):  # noqa: A002

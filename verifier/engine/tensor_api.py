@@ -111,11 +111,11 @@ def _inplace_by_copy(function):
 
 
 def clamp_min_(self, min):  # noqa: A002
-    return apply_inplace(_OPS["clamp"], self, (), {"min": min, "max": None})
+    return self.clamp_(min, None)
 
 
 def clamp_max_(self, max):  # noqa: A002
-    return apply_inplace(_OPS["clamp"], self, (), {"min": None, "max": max})
+    return self.clamp_(None, max)
 
 
 def masked_fill_(self, mask, value):
@@ -217,6 +217,13 @@ def attach() -> None:
     Tensor.register_hook = hooks.register_hook
     # in place
     Tensor.clamp_min_, Tensor.clamp_max_ = clamp_min_, clamp_max_
+    registered_clamp_ = Tensor.clamp_
+
+    def clamp_(self, min=None, max=None):  # noqa: A002  torch's argument names
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return self.copy_(composites.clamp(self, min, max))
+        return registered_clamp_(self, min, max)
+    Tensor.clamp_ = clamp_
     Tensor.clip_ = _inplace_of("clamp")
     Tensor.masked_fill_, Tensor.fill_diagonal_ = masked_fill_, fill_diagonal_
     Tensor.unsqueeze_, Tensor.squeeze_ = unsqueeze_, squeeze_
@@ -230,8 +237,8 @@ def attach() -> None:
     for name in ("addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "true_divide"):
         setattr(Tensor, name + "_", _inplace_by_copy(composites.FUNCTIONS[name]))
     # methods of functions outside the registry
-    for name in ("mm", "bmm", "mv", "addmm", "addmv", "baddbmm", "addcmul", "addcdiv", "unbind",
-                 "movedim", "moveaxis", "swapaxes", "swapdims", "masked_select", "clip",
+    for name in ("clamp", "mm", "bmm", "mv", "inner", "addmm", "addmv", "baddbmm", "addcmul",
+                 "addcdiv", "unbind", "movedim", "moveaxis", "swapaxes", "swapdims", "masked_select", "clip",
                  "clamp_min", "clamp_max", "matrix_power", "kron", "diff", "diag_embed",
                  "remainder", "fmod", "floor_divide", "true_divide", "negative", "positive", "sgn",
                  "unflatten", "broadcast_to"):
