@@ -18,14 +18,18 @@ from verifier.engine import (
     closeness,
     composites,
     custom_function,
+    division,
     dtype_info,
     factories,
     grad_mode,
     gradcheck,
+    layout,
     random_state,
+    rearrange,
     runtime,
     selection_api,
     special,
+    statistics_api,
     tensor_api,
 )
 from verifier.engine.functional import FUNCTIONS
@@ -33,8 +37,6 @@ from verifier.engine.nn import functional as nn_functional
 from verifier.engine.tensor import Tensor
 from verifier.engine.vmap import vmap
 from verifier.ops.registry import all_ops
-
-tensor_api.attach()
 
 autograd.gradcheck = gradcheck.gradcheck
 autograd.gradgradcheck = gradcheck.gradgradcheck
@@ -53,8 +55,10 @@ sys.modules.setdefault("verifier.engine.autograd.gradcheck", gradcheck)
 sys.modules.setdefault("verifier.engine.autograd.forward_ad", autograd.forward_ad)
 
 NAMESPACE: dict = {}
-for _part in (factories, random_state, closeness, dtype_info, composites, selection_api, runtime):
+for _part in (factories, random_state, closeness, dtype_info, composites, layout, division,
+              rearrange, statistics_api, selection_api, runtime):
     NAMESPACE.update(_part.FUNCTIONS)
+tensor_api.attach({**NAMESPACE, **rearrange.METHODS_ONLY})
 
 
 def _accepting_dtype(function):

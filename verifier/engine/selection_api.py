@@ -128,6 +128,62 @@ def bincount(input, weights=None, minlength: int = 0):  # noqa: A002
     return _detached(counts if w is not None else counts.astype(np.int64))
 
 
+def _integral(name: str, *values) -> list:
+    arrays = [_array(v) for v in values]
+    for a in arrays:
+        if a.dtype.kind not in "biu":
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{a.dtype}': {name} needs "
+                               "integer or bool tensors")
+    return arrays
+
+
+def bitwise_and(input, other):  # noqa: A002
+    return _detached(np.asarray(np.bitwise_and(*_integral("bitwise_and", input, other))))
+
+
+def bitwise_or(input, other):  # noqa: A002
+    return _detached(np.asarray(np.bitwise_or(*_integral("bitwise_or", input, other))))
+
+
+def bitwise_xor(input, other):  # noqa: A002
+    return _detached(np.asarray(np.bitwise_xor(*_integral("bitwise_xor", input, other))))
+
+
+def bitwise_not(input):  # noqa: A002
+    return _detached(np.asarray(np.invert(*_integral("bitwise_not", input))))
+
+
+def bitwise_left_shift(input, other):  # noqa: A002
+    return _detached(np.asarray(np.left_shift(*_integral("bitwise_left_shift", input, other))))
+
+
+def bitwise_right_shift(input, other):  # noqa: A002
+    return _detached(np.asarray(np.right_shift(*_integral("bitwise_right_shift", input, other))))
+
+
+def gcd(input, other):  # noqa: A002
+    return _detached(np.asarray(np.gcd(*_integral("gcd", input, other))))
+
+
+def lcm(input, other):  # noqa: A002
+    return _detached(np.asarray(np.lcm(*_integral("lcm", input, other))))
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
+    return _bool(np.isin(_array(elements), _array(test_elements), invert=invert))
+
+
+def heaviside(input, values):  # noqa: A002
+    """0 below 0, values at 0, 1 above (not differentiable, as in torch)."""
+    return _detached(np.asarray(np.heaviside(_array(input), _array(values))))
+
+
+def signbit(input):  # noqa: A002
+    return _bool(np.signbit(_array(input)))
+
+
 FUNCTIONS = {f.__name__: f for f in (
     argmax, argmin, argsort, nonzero, argwhere, logical_and, logical_or, logical_xor, logical_not,
-    triu_indices, tril_indices, unique, searchsorted, bucketize, bincount)}
+    triu_indices, tril_indices, unique, searchsorted, bucketize, bincount, bitwise_and,
+    bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift, gcd, lcm, isin,
+    heaviside, signbit)}

@@ -191,8 +191,53 @@ def _reflected(function):
     return operator
 
 
-def attach() -> None:
-    from verifier.engine import closeness, composites, hooks, random_state, selection_api
+# Functions outside the registry that torch also has as Tensor methods (x.mm(y), ...).
+FUNCTION_METHODS = (
+    "clamp", "clip", "clamp_min", "clamp_max", "mm", "bmm", "mv", "inner", "addmm", "addmv",
+    "baddbmm", "addcmul", "addcdiv", "matrix_power", "kron", "diff", "diag_embed",
+    "masked_select", "unbind", "movedim", "moveaxis", "swapaxes", "swapdims",
+    "unflatten", "broadcast_to", "remainder", "fmod", "floor_divide", "true_divide", "copysign",
+    "float_power", "logaddexp2", "rad2deg", "deg2rad", "ldexp", "negative", "positive", "sgn",
+    "rot90", "fliplr", "flipud", "ravel", "select", "narrow_copy", "tensor_split", "hsplit",
+    "vsplit", "dsplit", "unfold", "repeat_interleave", "take", "take_along_dim", "diagflat",
+    "index_add", "index_copy", "index_fill", "nansum", "nanmean", "quantile", "nanquantile",
+    "kthvalue", "msort", "aminmax", "logdet", "dist", "vdot", "argmax", "argmin", "argsort",
+    "nonzero", "argwhere", "logical_and", "logical_or", "logical_xor", "logical_not", "unique",
+    "bincount", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "gcd", "lcm", "heaviside", "signbit",
+)
+# Their in-place twins: x.name_(...) is x.copy_(name(x, ...)).
+FUNCTION_INPLACE = ("addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "true_divide",
+                    "index_add", "index_copy", "index_fill", "copysign", "rad2deg", "deg2rad",
+                    "ldexp")
+# The registry's ops whose in-place twin torch has (x.exp_(), ...).
+REGISTRY_INPLACE = (
+    "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "sqrt", "floor", "ceil",
+    "round", "trunc", "frac", "sign", "reciprocal", "rsqrt", "square", "log1p", "expm1", "erf",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2", "lerp", "tril", "triu",
+    "scatter", "scatter_add", "xlogy", "hypot", "atan2", "logit", "erfinv", "digamma", "lgamma",
+    "transpose")
+
+
+def _apply_(self, callable):  # noqa: A002  torch's argument name
+    """x.apply_(f): f on every element, in place (CPU tensors, outside autograd)."""
+    if self.requires_grad:
+        raise RuntimeError("apply_ is only implemented on CPU tensors that do not require grad")
+    self._array[...] = np.vectorize(callable, otypes=[self._array.dtype])(self._array)
+    self._version[0] += 1
+    return self
+
+
+def _map_(self, tensor, callable):  # noqa: A002
+    other = np.broadcast_to(tensor._array, self._array.shape)
+    self._array[...] = np.vectorize(callable, otypes=[self._array.dtype])(self._array, other)
+    self._version[0] += 1
+    return self
+
+
+def attach(functions: dict) -> None:
+    """Attach the methods and properties above; `functions`: the engine's non-registry functions."""
+    from verifier.engine import closeness, hooks, random_state
     for dtype in (dtypes.float64, dtypes.float32, dtypes.float16, dtypes.bfloat16, dtypes.int64,
                   dtypes.int32, dtypes.bool_):
         name = {"float64": "double", "float32": "float", "float16": "half", "int64": "long",
@@ -209,53 +254,46 @@ def attach() -> None:
     Tensor.nbytes = property(lambda self: int(self._array.nbytes))
     Tensor.storage_offset = lambda self: 0
     Tensor.is_complex = lambda self: False
-    Tensor.is_shared = lambda self: False
+    Tensor.is_shared = Tensor.is_sparse = lambda self: False
     Tensor.is_inference = lambda self: False
-    Tensor.pin_memory = Tensor.share_memory_ = _true
+    Tensor.pin_memory = Tensor.share_memory_ = Tensor.to_dense = _true
     Tensor.H = property(lambda self: F["t"](self) if self.ndim == 2 else self.T)
     Tensor.mH = property(lambda self: self.mT)
     Tensor.register_hook = hooks.register_hook
+    Tensor.apply_, Tensor.map_ = _apply_, _map_
+    Tensor.split_with_sizes = lambda self, split_sizes, dim=0: F["split"](self, list(split_sizes),
+                                                                          dim)
     # in place
-    Tensor.clamp_min_, Tensor.clamp_max_ = clamp_min_, clamp_max_
     registered_clamp_ = Tensor.clamp_
 
     def clamp_(self, min=None, max=None):  # noqa: A002  torch's argument names
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            return self.copy_(composites.clamp(self, min, max))
+            return self.copy_(functions["clamp"](self, min, max))
         return registered_clamp_(self, min, max)
     Tensor.clamp_ = clamp_
+    Tensor.clamp_min_, Tensor.clamp_max_ = clamp_min_, clamp_max_
     Tensor.clip_ = _inplace_of("clamp")
     Tensor.masked_fill_, Tensor.fill_diagonal_ = masked_fill_, fill_diagonal_
     Tensor.unsqueeze_, Tensor.squeeze_ = unsqueeze_, squeeze_
-    for name in ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "sqrt",
-                 "floor", "ceil", "round", "trunc", "frac", "sign", "reciprocal", "rsqrt", "square",
-                 "log1p", "expm1", "erf", "tan", "asin", "acos", "atan", "sinh", "cosh", "log2",
-                 "exp2", "lerp", "tril", "triu", "scatter", "scatter_add", "xlogy", "hypot",
-                 "atan2", "logit", "erfinv", "digamma", "lgamma", "transpose"):
+    for name in REGISTRY_INPLACE:
         if name in _OPS and not hasattr(Tensor, name + "_") and _OPS[name].kind != "meta":
             setattr(Tensor, name + "_", _inplace_of(name))
-    for name in ("addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "true_divide"):
-        setattr(Tensor, name + "_", _inplace_by_copy(composites.FUNCTIONS[name]))
-    # methods of functions outside the registry
-    for name in ("clamp", "mm", "bmm", "mv", "inner", "addmm", "addmv", "baddbmm", "addcmul",
-                 "addcdiv", "unbind", "movedim", "moveaxis", "swapaxes", "swapdims", "masked_select", "clip",
-                 "clamp_min", "clamp_max", "matrix_power", "kron", "diff", "diag_embed",
-                 "remainder", "fmod", "floor_divide", "true_divide", "negative", "positive", "sgn",
-                 "unflatten", "broadcast_to"):
-        setattr(Tensor, name, composites.FUNCTIONS[name])
+    for name in FUNCTION_INPLACE:
+        setattr(Tensor, name + "_", _inplace_by_copy(functions[name]))
+    for name in FUNCTION_METHODS:
+        setattr(Tensor, name, functions[name])
     Tensor.where = lambda self, condition, other: F["where"](condition, self, other)
-    for name in ("argmax", "argmin", "argsort", "nonzero", "argwhere", "logical_and",
-                 "logical_or", "logical_xor", "logical_not", "unique", "bincount"):
-        setattr(Tensor, name, selection_api.FUNCTIONS[name])
     closeness.attach(Tensor)
     random_state.attach(Tensor)
     # operators
     Tensor.__and__, Tensor.__rand__ = _bitwise(np.bitwise_and), _bitwise(np.bitwise_and, True)
     Tensor.__or__, Tensor.__ror__ = _bitwise(np.bitwise_or), _bitwise(np.bitwise_or, True)
     Tensor.__xor__, Tensor.__rxor__ = _bitwise(np.bitwise_xor), _bitwise(np.bitwise_xor, True)
+    Tensor.__lshift__ = _bitwise(np.left_shift)
+    Tensor.__rshift__ = _bitwise(np.right_shift)
     Tensor.__invert__ = _invert
-    Tensor.__floordiv__ = composites.floor_divide
-    Tensor.__rfloordiv__ = _reflected(composites.floor_divide)
-    Tensor.__mod__ = composites.remainder
-    Tensor.__rmod__ = _reflected(composites.remainder)
+    Tensor.__floordiv__ = functions["floor_divide"]
+    Tensor.__rfloordiv__ = _reflected(functions["floor_divide"])
+    Tensor.__mod__ = functions["remainder"]
+    Tensor.__rmod__ = _reflected(functions["remainder"])
     Tensor.__contains__ = _contains
