@@ -217,3 +217,21 @@ def test_functional_inplace_activations(torch):
     F.leaky_relu_(w, 0.5)
     assert w.tolist() == [-1.0, 3.0]
     assert F.hardtanh(torch.tensor([-2.0, 0.5]), inplace=True).tolist() == [-1.0, 0.5]
+
+
+def test_max_pool_indices_and_unpool(torch):
+    F = torch.nn.functional  # noqa: N806  the usual alias
+    values = np.random.default_rng(3).standard_normal((1, 2, 5, 5))
+    x = torch.tensor(values, requires_grad=True)
+    pooled, indices = F.max_pool2d(x, 2, stride=2, padding=1, return_indices=True)
+    assert indices.dtype == torch.int64 and indices.shape == pooled.shape == (1, 2, 3, 3)
+    flat = values.reshape(1, 2, 25)
+    np.testing.assert_array_equal(np.take_along_axis(flat, indices.numpy().reshape(1, 2, 9), 2),
+                                  pooled.detach().numpy().reshape(1, 2, 9))
+    restored = F.max_unpool2d(pooled, indices, 2, stride=2, padding=1, output_size=x.shape)
+    assert restored.shape == x.shape and (restored != 0).sum().item() == 18
+    (restored * torch.arange(50.0, dtype=torch.float64).reshape(1, 2, 5, 5)).sum().backward()
+    assert x.grad.sum().item() == float(indices.numpy().sum() + 25 * 9)
+    _, line = F.max_pool1d(x[0, :, 0], 2, return_indices=True)
+    assert line.shape == (2, 2)
+    assert F.max_unpool1d(torch.ones(1, 2), torch.tensor([[0, 3]]), 2).tolist() == [[1.0, 0, 0, 1.0]]

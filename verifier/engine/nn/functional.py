@@ -31,6 +31,14 @@ from verifier.engine.nn.functional_extra import FUNCTIONS as _EXTRA  # noqa: E40
 
 globals().update(_EXTRA)
 
+# max pooling with torch's return_indices, and its inverse max_unpool.
+from verifier.engine.nn import pool_indices as _pool_indices  # noqa: E402
+
+max_pool1d = _pool_indices.with_indices(FUNCTIONS["max_pool1d"], 1, "max_pool1d")
+max_pool2d = _pool_indices.with_indices(FUNCTIONS["max_pool2d"], 2, "max_pool2d")
+max_unpool1d = _pool_indices.max_unpool1d
+max_unpool2d = _pool_indices.max_unpool2d
+
 
 @functools.wraps(FUNCTIONS["relu"])
 def relu(input, inplace: bool = False):  # noqa: A002  torch's argument name
