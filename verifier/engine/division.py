@@ -53,11 +53,32 @@ def fmod(input, other):  # noqa: A002
 
 
 def floor_divide(input, other):  # noqa: A002
-    """floor(input / other); its gradient is zero (a step function)."""
+    """floor(input / other).  torch defines no derivative for it: a backward that reaches it
+    raises, as torch's does ("derivative for aten::floor_divide is not implemented")."""
     a, b = _arrays(input, other)
+    values = _with_dtype(input, other, np.floor_divide(a, b))
     if _integral(a, b) or not any(isinstance(t, Tensor) and t.requires_grad for t in (input, other)):
-        return _with_dtype(input, other, np.floor_divide(a, b))
-    return F["floor"](input / other)
+        return values
+    return _NoDerivative.apply(values, *(t for t in (input, other) if isinstance(t, Tensor)))
+
+
+class _NoDerivative:
+    """An autograd.Function (built lazily: custom_function imports the engine's graph)."""
+
+    @staticmethod
+    def apply(values, *inputs):
+        from verifier.engine.custom_function import Function
+
+        class FloorDivide(Function):
+            @staticmethod
+            def forward(ctx, result, *tensors):
+                return result.clone()
+
+            @staticmethod
+            def backward(ctx, grad):
+                raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+        return FloorDivide.apply(values, *inputs)
 
 
 def _float_dtype(a, b):

@@ -1,0 +1,115 @@
+"""The engine's functions outside the registry against torch 2.13: value and gradient.
+
+Each case is a function of (library, x, y, z) over three float64 leaves; the
+engine's value and every leaf's gradient (of a weighted sum of the output)
+must agree with torch's to 1e-12 relative to their size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import verifier.engine as engine
+
+RNG = np.random.default_rng(2)
+A, B, C = (RNG.standard_normal((4, 5)) for _ in range(3))
+SIGNS = np.sign(RNG.standard_normal((4, 5)))
+ROW_SIGNS = np.sign(RNG.standard_normal(4))
+BITS = (RNG.random((4, 5)) > 0.5) * 1.0
+IMAGE = RNG.standard_normal((2, 8, 4, 6))
+
+
+def F(t):  # noqa: N802  torch.nn.functional of either library
+    return t.nn.functional
+
+
+CASES = {
+    "margin_ranking_loss": lambda t, x, y, z: F(t).margin_ranking_loss(x, y, t.tensor(SIGNS),
+                                                                       margin=0.3),
+    "soft_margin_loss": lambda t, x, y, z: F(t).soft_margin_loss(x, t.tensor(SIGNS), reduction="sum"),
+    "hinge_embedding_loss": lambda t, x, y, z: F(t).hinge_embedding_loss(
+        x, t.tensor(SIGNS), margin=0.5, reduction="none"),
+    "poisson_nll_loss": lambda t, x, y, z: F(t).poisson_nll_loss(x, t.tensor(np.abs(B) * 3),
+                                                                 full=True),
+    "poisson_nll_loss_linear": lambda t, x, y, z: F(t).poisson_nll_loss(
+        x.abs() + 0.1, t.tensor(np.abs(B)), log_input=False, reduction="none"),
+    "gaussian_nll_loss": lambda t, x, y, z: F(t).gaussian_nll_loss(x, y, z.abs() * 0.1 + 1e-7,
+                                                                   full=True),
+    "gaussian_nll_loss_row_var": lambda t, x, y, z: F(t).gaussian_nll_loss(x, y, z[:, 0].abs()),
+    "triplet_margin_loss": lambda t, x, y, z: F(t).triplet_margin_loss(x, y, z, margin=2.0,
+                                                                       swap=True),
+    "cosine_embedding_loss": lambda t, x, y, z: F(t).cosine_embedding_loss(
+        x, y, t.tensor(ROW_SIGNS), margin=0.1, reduction="none"),
+    "multilabel_soft_margin_loss": lambda t, x, y, z: F(t).multilabel_soft_margin_loss(
+        x, t.tensor(BITS), weight=t.tensor(np.arange(5.0))),
+    "interpolate_bicubic": lambda t, x, y, z: F(t).interpolate(x[None, None], size=(7, 3),
+                                                               mode="bicubic"),
+    "interpolate_bicubic_corners": lambda t, x, y, z: F(t).interpolate(
+        x[None, None], scale_factor=1.7, mode="bicubic", align_corners=True),
+    "interpolate_bilinear": lambda t, x, y, z: F(t).interpolate(x[None, None], scale_factor=0.6,
+                                                                mode="bilinear"),
+    "interpolate_nearest_exact": lambda t, x, y, z: F(t).interpolate(
+        x[None], scale_factor=2.5, mode="nearest-exact"),
+    "interpolate_area": lambda t, x, y, z: F(t).interpolate(x[None, None], size=(3, 2), mode="area"),
+    "adaptive_max_pool2d": lambda t, x, y, z: F(t).adaptive_max_pool2d(x[None, None], (3, 2)),
+    "pixel_shuffle": lambda t, x, y, z: F(t).pixel_shuffle(x.reshape(1, 4, 1, 5), 2),
+    "pixel_unshuffle": lambda t, x, y, z: F(t).pixel_unshuffle(x.reshape(1, 1, 4, 5)[..., :4], 2),
+    "unfold": lambda t, x, y, z: F(t).unfold(x[None, None], (2, 3), dilation=(1, 2), padding=1,
+                                             stride=(2, 1)),
+    "fold": lambda t, x, y, z: F(t).fold(x.reshape(1, 4, 5), (2, 6), 2),
+    "rms_norm": lambda t, x, y, z: F(t).rms_norm(x, [5], weight=y[0], eps=1e-6),
+    "local_response_norm": lambda t, x, y, z: F(t).local_response_norm(x[None], 3, alpha=0.1, k=2.0),
+    "batch_norm": lambda t, x, y, z: F(t).batch_norm(x[None], None, None, weight=y[:, 0],
+                                                     bias=z[:, 0], training=True),
+    "instance_norm": lambda t, x, y, z: F(t).instance_norm(x[None], weight=y[:, 0]),
+    "embedding_padding": lambda t, x, y, z: F(t).embedding(t.tensor([[0, 2], [3, 2]]), x,
+                                                           padding_idx=2),
+    "prelu": lambda t, x, y, z: F(t).prelu(x[None], y[:, 0]),
+    "softshrink": lambda t, x, y, z: F(t).softshrink(x, 0.4),
+    "quantile": lambda t, x, y, z: t.quantile(x, t.tensor([0.1, 0.5, 0.9], dtype=t.float64),
+                                                  dim=1),
+    "cov_corrcoef": lambda t, x, y, z: t.cov(x) + t.corrcoef(y),
+    "tensordot_kron": lambda t, x, y, z: t.tensordot(x, y, dims=([1], [1])) + t.kron(x[:2, :2],
+                                                                                     z[:2, :2]),
+    "addmm_baddbmm": lambda t, x, y, z: t.addmm(x[:, :4], x, y.T[:, :4], beta=0.5, alpha=2.0)
+    + t.baddbmm(z[None, :, :4], x[None], y.T[None, :, :4])[0],
+    "remainder_fmod": lambda t, x, y, z: t.remainder(x, 0.7) + t.fmod(y, -0.3) + x.detach() // 0.5,
+    "clamp_tensor_bounds": lambda t, x, y, z: t.clamp(x, min=y - 0.5, max=z + 0.5),
+    "index_put_in_graph": lambda t, x, y, z: _index_put(x, y),
+    "nan_to_num": lambda t, x, y, z: t.nan_to_num(x / (y > 0), posinf=3.0, neginf=-2.0),
+}
+
+
+def test_floor_divide_has_no_derivative_as_in_torch():
+    for lib in (torch, engine):
+        x = lib.tensor([1.5, -2.5], requires_grad=True)
+        y = x // 0.5
+        assert y.tolist() == [3.0, -5.0] and y.requires_grad
+        with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+            y.sum().backward()
+
+
+def _index_put(x, y):
+    out = x * 1
+    out[1:3, 0] = y[0, :2] * 2
+    out[out > 1.0] = 0.5
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_value_and_gradients_match_torch(name):
+    results = []
+    for lib in (torch, engine):
+        leaves = [lib.tensor(v, requires_grad=True) for v in (A, B, C)]
+        out = CASES[name](lib, *leaves)
+        weights = lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))
+        (out * weights).sum().backward()
+        grads = [np.zeros_like(v) if t.grad is None else t.grad.numpy() for t, v in
+                 zip(leaves, (A, B, C))]
+        results.append([out.detach().numpy()] + grads)
+    for what, theirs, ours in zip(("value", "grad x", "grad y", "grad z"), *results):
+        assert ours.shape == theirs.shape, f"{name} {what}: shape {ours.shape} vs {theirs.shape}"
+        scale = 1.0 + np.abs(theirs).max(initial=0.0)
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12 * scale, err_msg=f"{name} {what}")
