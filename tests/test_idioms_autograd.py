@@ -88,6 +88,8 @@ def test_grad_with_vector_outputs_and_grad_outputs(torch):
     assert g.tolist() == [2.0, 4.0, 6.0]
     (g,) = torch.autograd.grad([(x * x).sum(), x.sum()], [x])
     assert g.tolist() == [3.0, 5.0, 7.0]
+    (rows,) = torch.autograd.grad(x ** 2, x, torch.eye(3), is_grads_batched=True)
+    assert rows.tolist() == [[2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]]
 
 
 def test_functional_jacobian_and_hessian(torch):

@@ -100,6 +100,11 @@ def test_manual_seed_and_generators(torch):
     assert torch.initial_seed() == 0
     u = torch.rand(1000)
     assert float(u.min()) >= 0.0 and float(u.max()) < 1.0
+    with torch.random.fork_rng():
+        inside = torch.rand(2)
+    assert torch.equal(inside, torch.rand(2))  # the stream resumes where it was
+    torch.random.manual_seed(5)
+    assert torch.random.initial_seed() == 5
 
 
 def test_random_in_place_fillers(torch):

@@ -8,7 +8,9 @@ guarantees holds: the same seed gives the same numbers, a generator passed as
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import types
 
 import numpy as np
 
@@ -261,8 +263,28 @@ def attach(tensor_class) -> None:
                                                                               generator=generator)
 
 
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller="fork_rng", _devices_kw="devices",
+             device_type="cuda"):
+    """Run a block with the default generator's state restored afterwards."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
+# torch.random: the same functions under the submodule's names.
+random = types.SimpleNamespace(manual_seed=manual_seed, seed=seed, initial_seed=initial_seed,
+                               get_rng_state=get_rng_state, set_rng_state=set_rng_state,
+                               fork_rng=fork_rng, default_generator=_DEFAULT)
+
 FUNCTIONS = {f.__name__: f for f in (
     manual_seed, seed, initial_seed, get_rng_state, set_rng_state, rand, randn, randint, randperm,
     rand_like, randn_like, randint_like, normal, bernoulli, multinomial)}
 FUNCTIONS["Generator"] = Generator
 FUNCTIONS["default_generator"] = _DEFAULT
+FUNCTIONS["random"] = random
