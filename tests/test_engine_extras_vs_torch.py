@@ -113,3 +113,34 @@ def test_value_and_gradients_match_torch(name):
         assert ours.shape == theirs.shape, f"{name} {what}: shape {ours.shape} vs {theirs.shape}"
         scale = 1.0 + np.abs(theirs).max(initial=0.0)
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12 * scale, err_msg=f"{name} {what}")
+
+
+EINSUM_OPERANDS = {"A": RNG.standard_normal((2, 3, 4)), "B": RNG.standard_normal((2, 4, 5)),
+                   "S": RNG.standard_normal((3, 3)), "V": RNG.standard_normal(4),
+                   "Q": RNG.standard_normal((2, 3, 3))}
+EINSUMS = [("...ij,...jk->...ik", "AB"), ("...ij,...jk", "AB"), ("bij,bjk", "AB"), ("ii->i", "S"),
+           ("ii", "S"), ("...ii->...i", "Q"), ("bii->b", "Q"), ("i,i", "VV"), ("...j,j->...", "AV"),
+           ("ij...->ji...", "A"), ("Ab,bc", "SS"), ("a b , b c -> a c", "SS")]
+
+
+@pytest.mark.parametrize("equation, names", EINSUMS, ids=[e for e, _ in EINSUMS])
+def test_einsum_forms_match_torch(equation, names):
+    """Ellipses, diagonals and implicit outputs, rewritten for the registry's einsum."""
+    results = []
+    for lib in (torch, engine):
+        leaves = [lib.tensor(EINSUM_OPERANDS[n], requires_grad=True) for n in names]
+        out = lib.einsum(equation, *leaves)
+        weights = lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))
+        (out * weights).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in leaves])
+    for theirs, ours in zip(*results):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12 * (1 + np.abs(theirs).max()))
+
+
+def test_einsum_call_forms():
+    a, b = engine.tensor(EINSUM_OPERANDS["A"]), engine.tensor(EINSUM_OPERANDS["B"])
+    expected = engine.einsum("bij,bjk->bik", a, b)
+    assert engine.einsum("bij,bjk->bik", [a, b]).equal(expected)
+    assert engine.einsum(a, [0, 1, 2], b, [0, 2, 3], [0, 1, 3]).equal(expected)
+    assert engine.einsum(a, [Ellipsis, 1, 2], b, [Ellipsis, 2, 3]).equal(expected)

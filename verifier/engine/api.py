@@ -20,6 +20,7 @@ from verifier.engine import (
     custom_function,
     division,
     dtype_info,
+    einsum_api,
     factories,
     grad_mode,
     gradcheck,
@@ -56,7 +57,7 @@ sys.modules.setdefault("verifier.engine.autograd.forward_ad", autograd.forward_a
 
 NAMESPACE: dict = {}
 for _part in (factories, random_state, closeness, dtype_info, composites, layout, division,
-              rearrange, statistics_api, selection_api, runtime):
+              rearrange, statistics_api, selection_api, runtime, einsum_api):
     NAMESPACE.update(_part.FUNCTIONS)
 tensor_api.attach({**NAMESPACE, **rearrange.METHODS_ONLY})
 
