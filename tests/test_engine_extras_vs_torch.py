@@ -144,3 +144,43 @@ def test_einsum_call_forms():
     assert engine.einsum("bij,bjk->bik", [a, b]).equal(expected)
     assert engine.einsum(a, [0, 1, 2], b, [0, 2, 3], [0, 1, 3]).equal(expected)
     assert engine.einsum(a, [Ellipsis, 1, 2], b, [Ellipsis, 2, 3]).equal(expected)
+
+
+SCATTER_INDEX = np.array([[0, 0], [1, 3], [2, 2], [4, 4]])
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+def test_scatter_reduce_matches_torch_with_ties(reduce, include_self):
+    source = B[:, :2].copy()
+    source[0, 1] = source[0, 0]  # two sources tie at one target
+    results = []
+    for lib in (torch, engine):
+        x = lib.tensor(A, requires_grad=True)
+        src = lib.tensor(source, requires_grad=True)
+        out = lib.scatter_reduce(x, 1, lib.tensor(SCATTER_INDEX), src, reduce,
+                                 include_self=include_self)
+        (out * lib.tensor(np.arange(20.0).reshape(4, 5))).sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy(), src.grad.numpy()))
+    for theirs, ours in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+def test_index_put_and_scatter_add_forms():
+    for accumulate in (False, True):
+        results = []
+        for lib in (torch, engine):
+            x = lib.tensor(A, requires_grad=True)
+            v = lib.tensor(B[0, :3], requires_grad=True)
+            rows = lib.tensor([0, 2, 0] if accumulate else [0, 2, 1])
+            out = x.index_put((rows, lib.tensor([1, 1, 1])), v * 2, accumulate=accumulate)
+            (out * lib.tensor(np.arange(20.0).reshape(4, 5))).sum().backward()
+            results.append((out.detach().numpy(), x.grad.numpy(), v.grad.numpy()))
+        for theirs, ours in zip(*results):
+            np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    for lib in (torch, engine):
+        y = lib.zeros(2, 3).scatter(1, lib.tensor([[0, 0], [2, 1]]), lib.ones(2, 2), reduce="add")
+        assert y.tolist() == [[2.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+        assert lib.zeros(2, 2).T.contiguous().is_contiguous() and not lib.zeros(2, 2).T.is_contiguous()
+        assert lib.zeros(1).layout == lib.strided
+        assert lib.zeros(2, 2).contiguous(memory_format=lib.contiguous_format).shape == (2, 2)

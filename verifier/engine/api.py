@@ -28,6 +28,7 @@ from verifier.engine import (
     random_state,
     rearrange,
     runtime,
+    scatter_api,
     selection_api,
     special,
     statistics_api,
@@ -57,7 +58,7 @@ sys.modules.setdefault("verifier.engine.autograd.forward_ad", autograd.forward_a
 
 NAMESPACE: dict = {}
 for _part in (factories, random_state, closeness, dtype_info, composites, layout, division,
-              rearrange, statistics_api, selection_api, runtime, einsum_api):
+              rearrange, statistics_api, selection_api, runtime, einsum_api, scatter_api):
     NAMESPACE.update(_part.FUNCTIONS)
 tensor_api.attach({**NAMESPACE, **rearrange.METHODS_ONLY})
 

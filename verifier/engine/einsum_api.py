@@ -56,8 +56,14 @@ def _take_diagonals(operand: Tensor, sub: str) -> tuple[Tensor, str]:
     return operand, sub
 
 
-def einsum(*args):
-    """torch.einsum(equation, *operands), einsum(equation, [operands]) or the sublist form."""
+def einsum(*args, equation=None):
+    """torch.einsum(equation, *operands), einsum(equation, [operands]) or the sublist form.
+
+    einsum(*operands, equation=...) is the registry entry's own calling form (the VJPs
+    under create_graph use it): passed through unchanged.
+    """
+    if equation is not None:
+        return F["einsum"](*args, equation=equation)
     if args and isinstance(args[0], str):
         equation, operands = args[0], list(args[1:])
         if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

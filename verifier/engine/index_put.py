@@ -17,15 +17,15 @@ from verifier.engine.functional import FUNCTIONS as F
 from verifier.engine.tensor import Tensor, _detached
 
 
-def index_put_recorded(target: Tensor, index, value) -> None:
+def index_put_value(target: Tensor, index, value, accumulate: bool = False) -> Tensor:
+    """target with value written (or, with accumulate, added) at target[index], out of place."""
     array = target._array
     counts = np.zeros(array.shape, dtype=np.int64)
     np.add.at(counts, index, 1)
-    if counts.max(initial=0) > 1:
+    if not accumulate and counts.max(initial=0) > 1:
         raise RuntimeError("index assignment x[i] = v with an index that names a position more "
                            "than once, while recording a graph: torch keeps one of the values "
                            "(unspecified which); use distinct indices")
-    keep = _detached((counts == 0).astype(array.dtype))
     if not isinstance(value, Tensor):
         value = _detached(np.asarray(value, dtype=array.dtype))
     elif value._array.dtype != array.dtype:
@@ -39,4 +39,12 @@ def index_put_recorded(target: Tensor, index, value) -> None:
                                f"be broadcast to indexing result of shape "
                                f"{list(selected_shape)}") from None
     placed = F["index_scatter"](value, shape=tuple(array.shape), index=index)
-    target.copy_(target * keep + placed)
+    if accumulate:
+        return target + placed
+    keep = _detached((counts == 0).astype(array.dtype))
+    return target * keep + placed
+
+
+def index_put_recorded(target: Tensor, index, value) -> None:
+    """x[index] = value while recording: the new value written into x (copy_)."""
+    target.copy_(index_put_value(target, index, value))

@@ -253,8 +253,14 @@ class Tensor:
             "(engine.cuda.is_available() is False). Guard the call with "
             "`if torch.cuda.is_available():`, or run the case on the torch backend for CUDA.")
 
-    def contiguous(self) -> "Tensor":
-        return self
+    def contiguous(self, memory_format=None) -> "Tensor":
+        """self when already C-contiguous, else a C-ordered copy (a clone: gradients flow)."""
+        if self._array.flags.c_contiguous:
+            return self
+        from verifier.engine import functional
+        out = functional.FUNCTIONS["clone"](self)
+        out._array = np.ascontiguousarray(out._array)  # a fresh result: nothing else holds it
+        return out
 
     def is_floating_point(self) -> bool:
         return floating(self._array.dtype)

@@ -204,12 +204,13 @@ FUNCTION_METHODS = (
     "kthvalue", "msort", "aminmax", "logdet", "dist", "vdot", "argmax", "argmin", "argsort",
     "nonzero", "argwhere", "logical_and", "logical_or", "logical_xor", "logical_not", "unique",
     "bincount", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
-    "bitwise_right_shift", "gcd", "lcm", "heaviside", "signbit",
+    "bitwise_right_shift", "gcd", "lcm", "heaviside", "signbit", "scatter", "scatter_reduce",
+    "index_put",
 )
 # Their in-place twins: x.name_(...) is x.copy_(name(x, ...)).
 FUNCTION_INPLACE = ("addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "true_divide",
                     "index_add", "index_copy", "index_fill", "copysign", "rad2deg", "deg2rad",
-                    "ldexp")
+                    "ldexp", "scatter_reduce", "index_put")
 # The registry's ops whose in-place twin torch has (x.exp_(), ...).
 REGISTRY_INPLACE = (
     "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "sqrt", "floor", "ceil",
@@ -250,6 +251,7 @@ def attach(functions: dict) -> None:
     Tensor.view_as, Tensor.reshape_as, Tensor.expand_as = view_as, reshape_as, expand_as
     Tensor.stride, Tensor.is_contiguous, Tensor.element_size = stride, is_contiguous, element_size
     Tensor.data_ptr = data_ptr
+    Tensor.layout = property(lambda self: functions["strided"])
     Tensor.itemsize = property(element_size)
     Tensor.nbytes = property(lambda self: int(self._array.nbytes))
     Tensor.storage_offset = lambda self: 0

@@ -1,0 +1,128 @@
+"""torch's scatter family beyond the registry entries: scatter(reduce=...), scatter_reduce,
+index_put/index_put_, and the memory-format/layout constants that come with such calls.
+
+scatter_reduce's values come exactly from numpy; its gradient is torch's: 'sum' and
+'mean' are linear, and 'amax'/'amin' share each result's gradient evenly among the
+elements equal to it (self included when include_self), which is a constant
+weighting of the inputs, so the composite weights·inputs carries it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from verifier.engine.functional import FUNCTIONS as F
+from verifier.engine.tensor import Tensor, _detached
+
+
+class _Named:
+    """A named constant (torch.strided, torch.channels_last, ...)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+strided = _Named("strided")
+contiguous_format = _Named("contiguous_format")
+preserve_format = _Named("preserve_format")
+channels_last = _Named("channels_last")
+channels_last_3d = _Named("channels_last_3d")
+
+
+def _indices(values) -> Tensor:
+    return _detached(np.asarray(values, dtype=np.int64))
+
+
+def _source(src, index: Tensor, like: Tensor) -> Tensor:
+    if isinstance(src, Tensor):
+        return src
+    return _detached(np.full(index.shape, src, dtype=like._array.dtype))
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002
+    """torch.scatter; reduce='add' accumulates (as scatter_add), 'multiply' is not supported."""
+    source = value if src is None else src
+    if reduce is None:
+        return F["scatter"](input, dim, index, source)
+    if reduce == "add":
+        return F["scatter_add"](input, dim, index, _source(source, index, input))
+    raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported by the verifier "
+                              "engine; reduce='add' and scatter_reduce(reduce='sum'|'mean'|'amax'|"
+                              "'amin') are")
+
+
+def _positions(input, dim, index):  # noqa: A002
+    """For every index element: its flat target position in input."""
+    grids = list(np.indices(index.shape, sparse=False))
+    grids[dim % input.ndim] = index._array
+    return np.ravel_multi_index(tuple(grids), input.shape)
+
+
+def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bool = True):  # noqa: A002
+    if reduce not in ("sum", "mean", "amax", "amin"):
+        raise NotImplementedError(f"scatter_reduce(reduce={reduce!r}) is not supported by the "
+                                  "verifier engine; 'sum', 'mean', 'amax' and 'amin' are")
+    if tuple(src.shape) != tuple(index.shape):  # torch reads only src's leading index-shaped block
+        src = src[tuple(slice(0, n) for n in index.shape)]
+    targets = _positions(input, dim, index).reshape(-1)
+    hit = np.zeros(input.numel(), dtype=bool)
+    hit[targets] = True
+    hit = hit.reshape(input.shape)
+    base = input if include_self else F["where"](_detached(hit), _zero(input), input)
+    if reduce in ("sum", "mean"):
+        total = F["scatter_add"](base, dim, index, src)
+        if reduce == "sum":
+            return total
+        counts = np.zeros(input.numel())
+        np.add.at(counts, targets, 1)
+        counts = counts.reshape(input.shape) + (1 if include_self else 0)
+        divisor = np.where(hit, np.maximum(counts, 1), 1).astype(input._array.dtype)
+        return total / _detached(divisor)
+    return _extreme(input, dim, index, src, reduce, include_self, targets, hit)
+
+
+def _zero(like: Tensor) -> Tensor:
+    return _detached(np.zeros((), dtype=like._array.dtype))
+
+
+def _extreme(input, dim, index, src, reduce, include_self, targets, hit):  # noqa: A002
+    pick = np.maximum if reduce == "amax" else np.minimum
+    flat_self = input._array.reshape(-1)
+    values = flat_self.copy()
+    start = np.full(values.size, -np.inf if reduce == "amax" else np.inf, dtype=values.dtype)
+    result = np.where(include_self, values, np.where(hit.reshape(-1), start, values))
+    source = src._array.reshape(-1)
+    pick.at(result, targets, source)
+    # torch's gradient: shared evenly among the elements equal to the result
+    ties = np.zeros(values.size)
+    self_wins = (values == result) & (include_self | ~hit.reshape(-1))
+    ties += self_wins
+    src_wins = source == result[targets]
+    np.add.at(ties, targets, src_wins)
+    ties = np.maximum(ties, 1)
+    w_self = np.where(self_wins, 1 / ties, 0).reshape(input.shape).astype(values.dtype)
+    w_src = np.where(src_wins, 1 / ties[targets], 0).reshape(src.shape).astype(values.dtype)
+    composite = input * _detached(w_self) + F["scatter_add"](
+        _detached(np.zeros(input.shape, dtype=values.dtype)), dim, index, src * _detached(w_src))
+    exact = _detached(result.reshape(input.shape))
+    return exact + (composite - composite.detach())
+
+
+def index_put(input, indices, values, accumulate: bool = False):  # noqa: A002
+    """input with values at input[indices] (added there when accumulate), out of place."""
+    from verifier.engine.index_put import index_put_value
+    index = tuple(i._array if isinstance(i, Tensor) else i for i in indices)
+    return index_put_value(input, index, values, accumulate)
+
+
+def index_put_(self, indices, values, accumulate: bool = False):
+    return self.copy_(index_put(self, indices, values, accumulate))
+
+
+FUNCTIONS = {"scatter": scatter, "scatter_reduce": scatter_reduce, "index_put": index_put,
+             "strided": strided, "contiguous_format": contiguous_format,
+             "preserve_format": preserve_format, "channels_last": channels_last,
+             "channels_last_3d": channels_last_3d}
