@@ -193,6 +193,18 @@ def clamp_max(input, max):  # noqa: A002
     return clamp(input, None, max)
 
 
+def norm(input, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None):  # noqa: A002
+    """torch.norm: p='fro' (the default) is the 2-norm over dim (all elements when None);
+    numbers go to the registry's norm; 'nuc' needs singular values (torch.linalg)."""
+    x = input if dtype is None else input.to(dtype)
+    if p == "fro":
+        return F["vector_norm"](x, 2, dim, keepdim=keepdim)
+    if isinstance(p, str):
+        raise NotImplementedError(f"norm(p={p!r}) is not supported by the verifier engine; use "
+                                  "p='fro' or a number")
+    return F["norm"](x, p, dim, keepdim=keepdim)
+
+
 def inner(input, other):  # noqa: A002
     """Sum over the last dims of input and other (a scalar times a tensor when one is 0-d)."""
     if input.ndim == 0 or other.ndim == 0:

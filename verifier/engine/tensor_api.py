@@ -193,7 +193,7 @@ def _reflected(function):
 
 # Functions outside the registry that torch also has as Tensor methods (x.mm(y), ...).
 FUNCTION_METHODS = (
-    "clamp", "clip", "clamp_min", "clamp_max", "mm", "bmm", "mv", "inner", "addmm", "addmv",
+    "norm", "clamp", "clip", "clamp_min", "clamp_max", "mm", "bmm", "mv", "inner", "addmm", "addmv",
     "baddbmm", "addcmul", "addcdiv", "matrix_power", "kron", "diff", "diag_embed",
     "masked_select", "unbind", "movedim", "moveaxis", "swapaxes", "swapdims",
     "unflatten", "broadcast_to", "remainder", "fmod", "floor_divide", "true_divide", "copysign",
