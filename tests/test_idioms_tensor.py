@@ -227,3 +227,20 @@ def test_iteration_and_python_protocols(torch):
     assert (2 ** torch.tensor([1.0, 2.0])).tolist() == [2.0, 4.0]
     assert (1 - x).tolist() == [[0.0, -1.0], [-2.0, -3.0]] and (1 / torch.tensor([2.0])).item() == 0.5
     assert np.allclose(np.asarray(x), [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_copy_and_pickle(torch):
+    import copy
+    import pickle
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.is_leaf and y.grad.tolist() == [2.0, 2.0]
+    y.data.add_(1)
+    assert x.tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)
+    z = pickle.loads(pickle.dumps(x.detach()))
+    assert z.tolist() == [1.0, 2.0] and z.dtype == torch.float32
+    p = copy.deepcopy(torch.nn.Parameter(torch.ones(2)))
+    assert isinstance(p, torch.nn.Parameter) and p.requires_grad

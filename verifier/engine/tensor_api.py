@@ -13,7 +13,7 @@ import numpy as np
 from verifier.engine import dtypes
 from verifier.engine.function import apply_inplace
 from verifier.engine.functional import FUNCTIONS as F
-from verifier.engine.tensor import Tensor, _detached
+from verifier.engine.tensor import Tensor, _detached, _init_state
 from verifier.ops.registry import all_ops
 
 _OPS = all_ops()
@@ -220,6 +220,24 @@ REGISTRY_INPLACE = (
     "transpose")
 
 
+def _deepcopy(self, memo):
+    """copy.deepcopy: leaves only, as torch (a graph cannot be copied); .grad is copied too."""
+    if self.grad_fn is not None:
+        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                           "deepcopy protocol at the moment.  If you were attempting to deepcopy "
+                           "a module, this may be because of a torch.nn.utils.weight_norm usage, "
+                           "see https://github.com/pytorch/pytorch/pull/103001")
+    if id(self) in memo:
+        return memo[id(self)]
+    new = type(self).__new__(type(self))
+    _init_state(new, self._array.copy())
+    memo[id(self)] = new
+    new.requires_grad = self.requires_grad
+    if self._grad is not None:
+        new._grad = _deepcopy(self._grad, memo)
+    return new
+
+
 def _apply_(self, callable):  # noqa: A002  torch's argument name
     """x.apply_(f): f on every element, in place (CPU tensors, outside autograd)."""
     if self.requires_grad:
@@ -263,6 +281,7 @@ def attach(functions: dict) -> None:
     Tensor.mH = property(lambda self: self.mT)
     Tensor.register_hook = hooks.register_hook
     Tensor.apply_, Tensor.map_ = _apply_, _map_
+    Tensor.__deepcopy__ = _deepcopy
     Tensor.split_with_sizes = lambda self, split_sizes, dim=0: F["split"](self, list(split_sizes),
                                                                           dim)
     # in place
