@@ -184,3 +184,49 @@ def test_index_put_and_scatter_add_forms():
         assert lib.zeros(2, 2).T.contiguous().is_contiguous() and not lib.zeros(2, 2).T.is_contiguous()
         assert lib.zeros(1).layout == lib.strided
         assert lib.zeros(2, 2).contiguous(memory_format=lib.contiguous_format).shape == (2, 2)
+
+
+SIGNAL = RNG.standard_normal((2, 3, 6))
+KERNEL = RNG.standard_normal((3, 2, 3))
+IMAGES = RNG.standard_normal((2, 3, 4, 6))
+ROWS = RNG.standard_normal((5, 3))
+BILINEAR = RNG.standard_normal((4, 3, 3))
+MORE = {
+    "conv_transpose1d": ([SIGNAL, KERNEL], lambda t, x, w: F(t).conv_transpose1d(
+        x, w, stride=2, padding=1, output_padding=1)),
+    "conv_transpose1d_dilated": ([SIGNAL[:, :2], KERNEL[:2]], lambda t, x, w:
+                                 F(t).conv_transpose1d(x, w, dilation=2)),
+    "bilinear": ([ROWS, ROWS, BILINEAR], lambda t, a, b, w: F(t).bilinear(
+        a, b, w, t.ones(4, dtype=t.float64))),
+    "lp_pool1d": ([SIGNAL], lambda t, x: F(t).lp_pool1d(x.abs() + 0.1, 2.0, 3, stride=2)),
+    "lp_pool2d": ([IMAGES], lambda t, x: F(t).lp_pool2d(x.abs() + 0.1, 3, 2)),
+    "rrelu_eval": ([SIGNAL], lambda t, x: F(t).rrelu(x)),
+    "pdist": ([ROWS], lambda t, x: F(t).pdist(x, p=3) + t.pdist(x)),
+    "upsample": ([IMAGES], lambda t, x: F(t).upsample_bilinear(x, scale_factor=2)[..., :5, :7]
+                 + F(t).upsample_nearest(x, size=(5, 7))),
+    "dropout2d_eval": ([IMAGES], lambda t, x: F(t).dropout2d(x, 0.3, training=False)),
+    "max_pool2d_with_indices": ([IMAGES], lambda t, x: F(t).max_pool2d_with_indices(x, 2)[0]),
+    "fmax_fmin": ([SIGNAL, IMAGES[:, :, 0]], lambda t, x, y: t.fmax(x, y) + t.fmin(x, y * 2)),
+    "addr": ([ROWS[:, 0], ROWS[0], BILINEAR[0]], lambda t, a, b, c: t.addr(
+        c.repeat(2, 1)[:5], a, b, beta=0.5, alpha=3)),
+    "cumulative_trapezoid": ([SIGNAL, SIGNAL[0, 0]], lambda t, y, x: t.cumulative_trapezoid(y, x)
+                             + t.cumulative_trapezoid(y, dx=0.5)),
+    "chain_matmul": ([BILINEAR[0], BILINEAR[1], BILINEAR[2]], lambda t, a, b, c:
+                     t.chain_matmul(a, b, c)),
+    "div_rounding": ([SIGNAL], lambda t, x: t.div(x, 0.3, rounding_mode="trunc") + x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_more_functions_match_torch(name):
+    operands, function = MORE[name]
+    results = []
+    for lib in (torch, engine):
+        leaves = [lib.tensor(v, requires_grad=True) for v in operands]
+        out = function(lib, *leaves)
+        weights = lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))
+        (out * weights).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in leaves])
+    for theirs, ours in zip(*results):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12 * (1 + np.abs(theirs).max()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from verifier.engine import (
+    aliases,
     anomaly,
     autograd,
     autograd_functional,
@@ -58,7 +59,8 @@ sys.modules.setdefault("verifier.engine.autograd.forward_ad", autograd.forward_a
 
 NAMESPACE: dict = {}
 for _part in (factories, random_state, closeness, dtype_info, composites, layout, division,
-              rearrange, statistics_api, selection_api, runtime, einsum_api, scatter_api):
+              rearrange, statistics_api, selection_api, runtime, einsum_api, scatter_api,
+              aliases):
     NAMESPACE.update(_part.FUNCTIONS)
 tensor_api.attach({**NAMESPACE, **rearrange.METHODS_ONLY})
 
@@ -82,6 +84,7 @@ for _name in ("sum", "mean", "prod", "softmax", "log_softmax"):
         if hasattr(nn_functional, _name):
             setattr(nn_functional, _name, NAMESPACE[_name])
 NAMESPACE.update(
+    hardshrink=nn_functional.hardshrink,
     is_anomaly_enabled=anomaly.is_anomaly_enabled,
     is_anomaly_check_nan_enabled=anomaly.is_anomaly_check_nan_enabled,
     special=special,

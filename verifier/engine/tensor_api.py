@@ -205,7 +205,10 @@ FUNCTION_METHODS = (
     "nonzero", "argwhere", "logical_and", "logical_or", "logical_xor", "logical_not", "unique",
     "bincount", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift", "gcd", "lcm", "heaviside", "signbit", "scatter", "scatter_reduce",
-    "index_put",
+    "index_put", "div", "divide", "fmax", "fmin", "addr", "histc", "conj", "resolve_conj",
+    "resolve_neg", "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "multiply", "subtract", "fix", "eq", "ne", "lt", "le", "gt", "ge", "not_equal",
+    "less", "less_equal", "greater", "greater_equal",
 )
 # Their in-place twins: x.name_(...) is x.copy_(name(x, ...)).
 FUNCTION_INPLACE = ("addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "true_divide",

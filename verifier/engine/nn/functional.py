@@ -28,6 +28,7 @@ globals().update({name: FUNCTIONS[name] for name in NAMES})
 
 # Functions built from the registry's (interpolate, batch_norm, one_hot, ...).
 from verifier.engine.nn.functional_extra import FUNCTIONS as _EXTRA  # noqa: E402
+from verifier.engine.nn.functional_more import FUNCTIONS as _MORE  # noqa: E402
 from verifier.engine.nn.losses_extra import FUNCTIONS as _LOSSES  # noqa: E402
 from verifier.engine.nn.patches import FUNCTIONS as _PATCHES  # noqa: E402
 from verifier.engine.nn.resample import FUNCTIONS as _RESAMPLE  # noqa: E402
@@ -36,6 +37,7 @@ globals().update(_EXTRA)
 globals().update(_RESAMPLE)
 globals().update(_PATCHES)
 globals().update(_LOSSES)
+globals().update(_MORE)
 
 # max pooling with torch's return_indices, and its inverse max_unpool.
 from verifier.engine.nn import pool_indices as _pool_indices  # noqa: E402
