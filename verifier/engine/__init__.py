@@ -5,7 +5,8 @@ Reverse mode (`backward`, `autograd.grad`), and forward mode
 derived from the same VJP rules (`verifier.engine.dual`).
 
 `import verifier.engine as torch` works for the subset of torch that the
-verifier's cases and the seed notebook use.
+verifier's cases, the seed notebook and other projects' operator tests use:
+the registry's functions, plus torch's API beyond them (`verifier.engine.api`).
 """
 
 from verifier.engine import autograd, cuda  # noqa: F401, I001  (methods must import last: it attaches operators)
