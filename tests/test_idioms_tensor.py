@@ -244,3 +244,24 @@ def test_copy_and_pickle(torch):
     assert z.tolist() == [1.0, 2.0] and z.dtype == torch.float32
     p = copy.deepcopy(torch.nn.Parameter(torch.ones(2)))
     assert isinstance(p, torch.nn.Parameter) and p.requires_grad
+
+
+def test_more_in_place_twins_and_predicates(torch):
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = x.clone()
+    y.cumsum_(0)
+    assert y.tolist() == [[1.0, 2.0], [4.0, 6.0]]
+    z = x.clone()
+    z.addmm_(x, x, beta=0.5)
+    assert z.tolist() == [[7.5, 11.0], [16.5, 24.0]]
+    w = x.clone()
+    w.gt_(2.5)
+    assert w.tolist() == [[0.0, 0.0], [1.0, 1.0]] and w.dtype == torch.float32
+    v = x.clone()
+    v.subtract_(1).multiply_(2).negative_()
+    assert v.tolist() == [[0.0, -2.0], [-4.0, -6.0]]
+    assert x.sum_to_size(1, 2).tolist() == [[4.0, 6.0]] and x.sum_to_size((2, 1)).tolist() == [[3.0], [7.0]]
+    assert x.is_signed() and x.is_cpu and not x.is_meta and x.get_device() == -1
+    assert x.is_same_size(torch.ones(2, 2)) and torch.tensor([2.0]).is_nonzero()
+    assert torch.ger(x[0], x[1]).tolist() == [[3.0, 4.0], [6.0, 8.0]]
+    assert x.hardshrink(2.5).tolist() == [[0.0, 0.0], [3.0, 4.0]] and x.adjoint().tolist() == x.T.tolist()

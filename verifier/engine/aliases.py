@@ -124,7 +124,11 @@ def conj(input):  # noqa: A002
     return input
 
 
-FUNCTIONS = {**ALIASES, **COMPARISONS, "div": div, "divide": div, "fmax": fmax, "fmin": fmin,
+def ger(input, vec2):  # noqa: A002
+    return F["outer"](input, vec2)
+
+
+FUNCTIONS = {**ALIASES, **COMPARISONS, "ger": ger, "div": div, "divide": div, "fmax": fmax, "fmin": fmin,
              "pdist": pdist, "chain_matmul": chain_matmul, "addr": addr,
              "cumulative_trapezoid": cumulative_trapezoid, "range": range, "histc": histc,
              "conj": conj, "resolve_conj": conj, "resolve_neg": conj}

@@ -63,6 +63,8 @@ for _part in (factories, random_state, closeness, dtype_info, composites, layout
               aliases):
     NAMESPACE.update(_part.FUNCTIONS)
 tensor_api.attach({**NAMESPACE, **rearrange.METHODS_ONLY})
+Tensor.hardshrink = nn_functional.hardshrink
+Tensor.prelu = nn_functional.prelu
 
 
 def _accepting_dtype(function):

@@ -214,6 +214,15 @@ FUNCTION_METHODS = (
 FUNCTION_INPLACE = ("addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "true_divide",
                     "index_add", "index_copy", "index_fill", "copysign", "rad2deg", "deg2rad",
                     "ldexp", "scatter_reduce", "index_put")
+# More in-place twins torch has, of registry ops or functions above (x.cumsum_(0), ...).
+MORE_INPLACE = (
+    "absolute", "acosh", "asinh", "atanh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctan2", "arctanh", "addmm", "addmv", "addr", "baddbmm", "cumsum", "cumprod", "divide",
+    "erfc", "fix", "log10", "multiply", "negative", "sgn", "sinc", "subtract", "gcd", "lcm",
+    "heaviside", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "float_power", "polygamma", "swapaxes", "swapdims", "eq", "ne", "lt", "le", "gt", "ge",
+    "greater", "greater_equal", "less", "less_equal", "not_equal")
 # The registry's ops whose in-place twin torch has (x.exp_(), ...).
 REGISTRY_INPLACE = (
     "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "sqrt", "floor", "ceil",
@@ -239,6 +248,10 @@ def _deepcopy(self, memo):
     if self._grad is not None:
         new._grad = _deepcopy(self._grad, memo)
     return new
+
+
+def _size(size) -> tuple:
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
 
 def _apply_(self, callable):  # noqa: A002  torch's argument name
@@ -306,6 +319,31 @@ def attach(functions: dict) -> None:
         setattr(Tensor, name + "_", _inplace_by_copy(functions[name]))
     for name in FUNCTION_METHODS:
         setattr(Tensor, name, functions[name])
+    for name in MORE_INPLACE:
+        if not hasattr(Tensor, name + "_"):
+            function = getattr(Tensor, name)
+            setattr(Tensor, name + "_", _inplace_by_copy(function))
+    for name in ("cov", "corrcoef", "pdist", "hardshrink", "ger", "addbmm"):
+        if name in functions and not hasattr(Tensor, name):
+            setattr(Tensor, name, functions[name])
+    Tensor.addbmm_ = _inplace_by_copy(functions["addbmm"])
+    Tensor.adjoint = lambda self: self.mH
+    Tensor.real = property(lambda self: self)
+    Tensor.is_cpu = True
+    Tensor.is_meta = Tensor.is_quantized = Tensor.is_nested = Tensor.is_mkldnn = False
+    Tensor.is_conj = Tensor.is_neg = lambda self: False
+    Tensor.is_signed = lambda self: self._array.dtype.kind in "fi"
+    Tensor.is_same_size = lambda self, other: tuple(self.shape) == tuple(other.shape)
+    Tensor.get_device = lambda self: -1
+    Tensor.sum_to_size = lambda self, *size: F["reshape"](
+        F["sum"](self, tuple(i for i, (n, m) in enumerate(zip(self.shape, _size(size)))
+                             if m == 1 and n != 1) or None, keepdim=True), _size(size))
+
+    def is_nonzero(self):
+        if self._array.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._array.reshape(()))
+    Tensor.is_nonzero = is_nonzero
     Tensor.where = lambda self, condition, other: F["where"](condition, self, other)
     closeness.attach(Tensor)
     random_state.attach(Tensor)
