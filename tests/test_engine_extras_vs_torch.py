@@ -230,3 +230,32 @@ def test_more_functions_match_torch(name):
     for theirs, ours in zip(*results):
         assert ours.shape == theirs.shape
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12 * (1 + np.abs(theirs).max()))
+
+
+VOLUME = RNG.standard_normal((3, 4, 4))
+PLANE = RNG.standard_normal((3, 4))
+MASK = RNG.random((3, 4, 4)) > 0.5
+EMBEDDINGS = {
+    "select_scatter": ([VOLUME, PLANE], lambda t, x, s: t.select_scatter(x, s, 1, 2)),
+    "slice_scatter": ([VOLUME, VOLUME[:, :, :2]], lambda t, x, s: t.slice_scatter(
+        x, s, dim=2, start=1, step=2)),
+    "diagonal_scatter": ([VOLUME, PLANE[:, :3]], lambda t, x, s: t.diagonal_scatter(x, s, 1, 1, 2)),
+    "diagonal_scatter_outer_dims": ([VOLUME, PLANE.T[:, :3].copy()], lambda t, x, s:
+                                    t.diagonal_scatter(x, s, 0, 0, 2)),
+    "masked_scatter": ([VOLUME, RNG.standard_normal(60)], lambda t, x, q: x.masked_scatter(
+        t.tensor(MASK), q)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDINGS))
+def test_scatter_embeddings_match_torch(name):
+    operands, function = EMBEDDINGS[name]
+    results = []
+    for lib in (torch, engine):
+        leaves = [lib.tensor(v, requires_grad=True) for v in operands]
+        out = function(lib, *leaves)
+        weights = lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))
+        (out * weights).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in leaves])
+    for theirs, ours in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)

@@ -122,7 +122,53 @@ def index_put_(self, indices, values, accumulate: bool = False):
     return self.copy_(index_put(self, indices, values, accumulate))
 
 
-FUNCTIONS = {"scatter": scatter, "scatter_reduce": scatter_reduce, "index_put": index_put,
+def _embedded(input, index, src):  # noqa: A002
+    from verifier.engine.index_put import index_put_value
+    return index_put_value(input, index, src)
+
+
+def select_scatter(input, src, dim: int, index: int):  # noqa: A002
+    """input with src written into input.select(dim, index), out of place."""
+    position = [slice(None)] * input.ndim
+    position[dim] = index
+    return _embedded(input, tuple(position), src)
+
+
+def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):  # noqa: A002
+    position = [slice(None)] * input.ndim
+    position[dim] = slice(start, end, step)
+    return _embedded(input, tuple(position), src)
+
+
+def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
+    """input with src written onto the diagonal input.diagonal(offset, dim1, dim2)."""
+    d1, d2 = dim1 % input.ndim, dim2 % input.ndim
+    length = src.shape[-1]
+    rows = np.arange(length) + max(-offset, 0)
+    cols = np.arange(length) + max(offset, 0)
+    others = [d for d in range(input.ndim) if d not in (d1, d2)]
+    # the diagonal becomes the last dim of input.diagonal(): index the other dims fully
+    grids = np.ix_(*[np.arange(input.shape[d]) for d in others], np.arange(length)) \
+        if others else (np.arange(length),)
+    position = [None] * input.ndim
+    for k, d in enumerate(others):
+        position[d] = grids[k]
+    position[d1] = rows[grids[-1]] if others else rows
+    position[d2] = cols[grids[-1]] if others else cols
+    return _embedded(input, tuple(position), src)
+
+
+def masked_scatter(input, mask, source):  # noqa: A002
+    """Where mask is True (broadcast), consecutive elements of source, in row-major order."""
+    mask_array = np.broadcast_to(mask._array if isinstance(mask, Tensor) else mask, input.shape)
+    count = int(mask_array.sum())
+    taken = F["reshape"](source, (-1,))[:count]
+    return _embedded(input, np.ascontiguousarray(mask_array), taken)
+
+
+FUNCTIONS = {"scatter": scatter, "select_scatter": select_scatter, "slice_scatter": slice_scatter,
+             "diagonal_scatter": diagonal_scatter, "masked_scatter": masked_scatter,
+             "scatter_reduce": scatter_reduce, "index_put": index_put,
              "strided": strided, "contiguous_format": contiguous_format,
              "preserve_format": preserve_format, "channels_last": channels_last,
              "channels_last_3d": channels_last_3d}

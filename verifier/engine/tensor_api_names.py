@@ -14,7 +14,8 @@ FUNCTION_METHODS = (
     "nonzero", "argwhere", "logical_and", "logical_or", "logical_xor", "logical_not", "unique",
     "bincount", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift", "gcd", "lcm", "heaviside", "signbit", "scatter", "scatter_reduce",
-    "index_put", "div", "divide", "fmax", "fmin", "addr", "histc", "conj", "resolve_conj",
+    "index_put", "select_scatter", "slice_scatter", "diagonal_scatter", "masked_scatter",
+    "div", "divide", "fmax", "fmin", "addr", "histc", "conj", "resolve_conj",
     "resolve_neg", "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "multiply", "subtract", "fix", "eq", "ne", "lt", "le", "gt", "ge", "not_equal",
     "less", "less_equal", "greater", "greater_equal",
@@ -22,7 +23,7 @@ FUNCTION_METHODS = (
 # Their in-place twins: x.name_(...) is x.copy_(name(x, ...)).
 FUNCTION_INPLACE = ("addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "true_divide",
                     "index_add", "index_copy", "index_fill", "copysign", "rad2deg", "deg2rad",
-                    "ldexp", "scatter_reduce", "index_put")
+                    "ldexp", "scatter_reduce", "index_put", "masked_scatter")
 # More in-place twins torch has, of registry ops or functions above (x.cumsum_(0), ...).
 MORE_INPLACE = (
     "absolute", "acosh", "asinh", "atanh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
