@@ -118,6 +118,12 @@ def test_random_in_place_fillers(torch):
     assert m.shape == (4,)
     b = torch.bernoulli(torch.full((50,), 0.5))
     assert set(b.tolist()) <= {0.0, 1.0}
+    picks = torch.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]).multinomial(2)
+    assert picks.shape == (2, 2) and picks.dtype == torch.int64 and set(picks[1].tolist()) == {0, 2}
+    assert torch.multinomial(torch.tensor([0.0, 0.0, 1.0]), 4, replacement=True).tolist() == [2] * 4
+    torch.manual_seed(0)
+    firsts = torch.multinomial(torch.tensor([0.2, 0.8]).expand(4000, 2), 1)
+    assert abs(firsts.double().mean().item() - 0.8) < 0.03  # P(first draw = 1) = 0.8
 
 
 def test_dtypes_compare_and_describe_themselves(torch):

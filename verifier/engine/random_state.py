@@ -199,15 +199,24 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A0
 
 def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: A002
                 generator=None, out=None) -> Tensor:
-    """Indices drawn with probabilities proportional to each row of `input`."""
+    """Indices drawn with probabilities proportional to each row of `input`.
+
+    Without replacement, as torch: weighted draws first (an exponential race: the
+    smallest -log(u)/w wins), then zero-weight categories once the others are used up.
+    """
     weights = np.atleast_2d(input._array.astype(np.float64))
     rng = _numpy(generator)
+    if not replacement and num_samples > weights.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
     rows = []
     for row in weights:
-        if not replacement and num_samples > int((row > 0).sum()):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
-        rows.append(rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum()))
+        if replacement:
+            rows.append(rng.choice(row.size, size=num_samples, replace=True, p=row / row.sum()))
+        else:
+            with np.errstate(divide="ignore"):
+                keys = -np.log(rng.random(row.size)) / row
+            rows.append(np.argsort(keys, kind="stable")[:num_samples])
     result = np.asarray(rows, dtype=np.int64)
     return _out(out, _detached(result if input._array.ndim == 2 else result[0]))
 
@@ -261,6 +270,7 @@ def attach(tensor_class) -> None:
         setattr(tensor_class, fill.__name__, fill)
     tensor_class.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p,
                                                                               generator=generator)
+    tensor_class.multinomial = multinomial
 
 
 @contextlib.contextmanager
