@@ -263,6 +263,9 @@ def build(op, d):
 
     if op.name in NN_BUILDERS:
         return NN_BUILDERS[op.name](d)
+    from tests.op_examples_logical import BUILDERS as LOGICAL  # all, any, count_nonzero
+    if op.name in LOGICAL:
+        return LOGICAL[op.name](d)
     from tests.op_examples_more import BUILDERS as MORE  # statistics, indexing, linalg (issue 11)
     if op.name in MORE:
         return MORE[op.name](d)
@@ -281,7 +284,8 @@ def values(domain, shape, rng: np.random.Generator) -> np.ndarray:
     if domain.symmetric:
         x = (x + np.swapaxes(x, -1, -2)) / 2
     if domain.well_conditioned or domain.symmetric:
-        # A diagonally dominant matrix: eigenvalues stay away from 0.
-        n = shape[-1]
-        x = x / max(n, 1) + 2 * np.eye(n)
+        # A diagonally dominant matrix: eigenvalues (singular values of a rectangular one)
+        # stay away from 0.
+        rows, n = shape[-2:] if len(shape) >= 2 else (shape[-1], shape[-1])
+        x = x / max(rows, n, 1) + 2 * np.eye(rows, n)
     return np.asarray(x)

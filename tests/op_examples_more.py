@@ -165,6 +165,32 @@ def cholesky(d):
     return shapes, d.choice(({}, {"upper": True}))
 
 
+def rectangular_shape(d):
+    batch = (2,) * d.int(0, 1)
+    return batch + (d.int(1, 4), d.int(1, 4))
+
+
+def qr(d):
+    s = rectangular_shape(d)
+    modes = ("reduced", "complete") if s[-2] <= s[-1] else ("reduced",)
+    mode = d.choice(modes)
+    return [s], ({} if mode == "reduced" else {"mode": mode})
+
+
+def pinv(d):
+    s = rectangular_shape(d)
+    if d.choice((True, False)):
+        return [s], {}
+    # tolerances below every singular value of the well-conditioned examples: full rank
+    params = d.choice(({"atol": 1e-3}, {"rtol": 1e-3}, {"atol": 1e-3, "rtol": 1e-4}, {}))
+    if s[-1] == s[-2] and d.choice((True, False)):
+        # hermitian=True: torch reads the lower triangle, so the input is symmetric (given)
+        x = np.random.default_rng(d.int(0, 2**16)).uniform(-1, 1, s)
+        x = (x + np.swapaxes(x, -1, -2)) / (2 * s[-1]) + 2 * np.eye(s[-1])
+        return [x], {**params, "hermitian": True}
+    return [s], params
+
+
 def cross(d):
     s = shape(d, min_dims=0, max_dims=2)
     at = d.int(0, len(s))
@@ -224,11 +250,37 @@ def chunk(d):
     return [s], {"chunks": d.int(1, 3), "dim": d.int(-len(s), len(s) - 1)}
 
 
+def symmetric(d):
+    # n <= 2: the SymPy forms have closed forms there (larger: tests/test_spectral.py)
+    shapes, _ = square(d)
+    n = shapes[0][-1]
+    shapes = [shapes[0][:-2] + (min(n, 2),) * 2]
+    return shapes, d.choice(({}, {"UPLO": "U"}, {"UPLO": "L"}))
+
+
+def rectangular(d, full=False):
+    """Matrices whose Gram matrix is at most 2x2; a full U or Vh with one completion column."""
+    batch = (2,) * d.int(0, 1)
+    k = d.int(1, 2)
+    m, n = d.choice(((k, k), (k + 1, k), (k, k + 1)))
+    if not full:
+        return [batch + (m, n)], {}
+    return [batch + (m, n)], {"full_matrices": d.choice((True, False))}
+
+
+def svd(d):
+    shapes, _ = rectangular(d)
+    m, n = shapes[0][-2:]
+    return shapes, ({"full_matrices": d.choice((True, False))} if m == n else
+                    {"full_matrices": False})
+
+
 BUILDERS = {
     "split": split, "chunk": chunk,
     "einsum": einsum,
     "cross": cross, "vector_norm": vector_norm, "matrix_norm": matrix_norm, "cdist": cdist,
     "solve": solve, "cholesky": cholesky, "slogdet": square,
+    "qr": qr, "qr_q": qr, "qr_r": qr, "pinv": pinv, "matrix_exp": square,
     "var": var, "std": var, "cumsum": scan, "cumprod": scan, "logcumsumexp": scan,
     "max": one_dim_reduction, "min": one_dim_reduction, "median": one_dim_reduction,
     "cummax": scan, "cummin": scan, "sort": sort, "topk": topk,
@@ -236,6 +288,9 @@ BUILDERS = {
     "diag": diag, "repeat": repeat, "tile": tile, "narrow": narrow,
     "gather": gather, "scatter": scatter, "scatter_add": lambda d: scatter(d, unique=False),
     "index_select": index_select, "masked_fill": masked_fill,
+    "eigvalsh": symmetric, "eigh": symmetric, "eigh_vectors": symmetric,
+    "svdvals": rectangular, "svd": svd,
+    "svd_u": lambda d: rectangular(d, full=True), "svd_vh": lambda d: rectangular(d, full=True),
 }
 
 __all__ = ["BUILDERS", "reduction"]

@@ -279,3 +279,18 @@ def test_the_json_report_counts_undefined_elements(tmp_path):
     torch_rows = [r for r in rows if r["backend"] == "torch"]
     assert torch_rows and all(r["undefined_elements"] == 2 for r in torch_rows)
     assert torch_rows[0]["undefined"] == ["grad.x[0]", "grad.x[1]"]
+
+
+def test_a_wrong_value_equal_in_every_dtype_is_named_a_shared_rule_not_rounding():
+    # torch's clamp backward at x == min == max: 1 in float32 and float64 alike, fd says 0
+    case = case_of("sum(clamp(x, min=2, max=2))", "{x: {value: [1, 2, 3]}}")
+    verdicts = rows(case, backends=["torch", "torch-func", "fd", "sympy"])
+    for dtype in ("float64", "float32"):
+        v = verdicts[("torch", dtype)]
+        assert v.status == "fail" and v.blame == "", v.message
+        assert "not rounding but a rule they share" in v.message, v.message
+    assert verdicts[("fd", "float64")].status == "pass"
+    # the engine takes the derivative (0): beside it, torch alone is wrong and blamed
+    verdicts = rows(case, backends=["engine", "torch", "fd", "sympy"])
+    assert verdicts[("engine", "float64")].status == "pass"
+    assert verdicts[("torch", "float64")].blame == "torch"

@@ -101,3 +101,18 @@ def test_a_tangent_that_does_not_reach_the_output_gives_zeros():
     value, jvp = func.jvp(lambda a: a.detach() * 2, (e([1.0, 2.0]),), (e([1.0, 1.0]),))
     np.testing.assert_array_equal(value.numpy(), [2.0, 4.0])
     np.testing.assert_array_equal(jvp.numpy(), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("name, y", [("xlog1py", -1.0), ("xlogy", 0.0)])
+def test_masked_log_gradients_stay_finite_in_forward_mode(name, y):
+    # At x = 0 and y on log's pole torch masks the x-gradient to 0; a rule computing log y
+    # there and masking afterwards gives 0 * -inf = nan once forward mode differentiates it.
+    def f(module, x):
+        fn = getattr(module.special, name) if module is torch else getattr(module, name)
+        return fn(x, module.tensor([y, 0.5], dtype=module.float64)).sum()
+
+    ours = func.jvp(lambda x: f(engine, x), (engine.zeros(2, dtype=engine.float64),),
+                    (engine.ones(2, dtype=engine.float64),))[1]
+    theirs = torch.func.jvp(lambda x: f(torch, x), (torch.zeros(2, dtype=torch.float64),),
+                            (torch.ones(2, dtype=torch.float64),))[1]
+    assert np.isfinite(float(ours)) and float(ours) == pytest.approx(float(theirs))

@@ -100,3 +100,13 @@ def test_the_loader_accepts_low_precision_dtypes_and_names_unknown_ones():
     dtypes: [float8]
 """)
     assert not refused.cases and any("float8" in str(p) for p in refused.problems)
+
+
+def test_bfloat16_stays_bfloat16_beside_python_numbers_as_in_torch():
+    # ml_dtypes promotes bfloat16 + 1e-5 to float32; torch keeps bfloat16 (a weak scalar),
+    # in the operators and inside composite ops (layer_norm adds eps)
+    for module in (engine, torch):
+        x = module.ones(2, 8, dtype=module.bfloat16)
+        results = [x + 1e-5, x * 2.0, 1.0 - x, x / 3.0, x ** 2.0, module.clamp(x, min=0.5),
+                   module.nn.functional.layer_norm(x, [8])]
+        assert all(r.dtype == module.bfloat16 for r in results), [r.dtype for r in results]

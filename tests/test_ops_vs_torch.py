@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import verifier.engine as engine
 from tests.nn_contract import NO_TORCH_SECOND_ORDER
 from tests.op_examples import HypothesisDraws, RandomDraws, build, values
-from verifier.ops.registry import all_ops, language_functions, torch_style
+from verifier.ops.registry import all_ops, language_functions, module_function, torch_style
 
 DTYPES = {"float64": (torch.float64, engine.float64), "float32": (torch.float32, engine.float32)}
 TESTED = sorted(name for name, op in language_functions().items() if op.kind != "meta")
@@ -58,7 +58,7 @@ def call_all(module, op, tensors, params):
             return op.torch(torch, *tensors, **bound)
         fn = getattr(torch, op.name)
         return fn(list(tensors), **bound) if op.variadic else fn(*tensors, **bound)
-    fn = getattr(module, op.name)
+    fn = module_function(module, op)
     if op.variadic:
         return fn(list(tensors), **params)
     args, kwargs = torch_style(op, tensors, params)

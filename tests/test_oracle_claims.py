@@ -109,6 +109,40 @@ def test_irrational_claim_off_in_the_twentieth_digit_fails():
     assert claims_of(body)["grad.x"].status == "fail"
 
 
+def test_an_irrational_claim_of_a_rational_value_is_refuted_at_more_bits():
+    # six Newton steps for sqrt(2) give a rational 3e-49 away from sqrt(2): equal to 30
+    # digits, but the claim at more bits is certified to differ
+    body = """
+  - name: newton
+    inputs: {a: {value: 2}}
+    program: |
+      y = a
+      for i in range(6):
+          y = 0.5 * (y + a / y)
+    output: y
+    expect:
+      value: sqrt(2)
+"""
+    result = claims_of(body)["value"]
+    assert result.status == "fail" and "certified at" in result.how, (result.how, result.message)
+    assert "differs from the exact value" in result.message
+    # one step less: off by 1.6e-24, already wrong at 30 digits
+    assert claims_of(body.replace("range(6)", "range(5)"))["value"].status == "fail"
+
+
+def test_a_claim_through_inverse_in_an_order_2_case_is_checked():
+    # the claim needs values only; inverse() has no second-order rule in the graph oracle
+    body = """
+  - name: inverse_claim
+    inputs: {A: {value: [[2, 1], [1, 3]]}}
+    expr: sum(A * A)
+    order: 2
+    expect:
+      grad: {A: "2 * A @ inverse(A) @ A"}
+"""
+    assert claims_of(body)["grad.A"].status == "pass"
+
+
 def test_closed_form_true_only_at_the_point_is_not_an_identity():
     # d/dx sum(x^2) = 2x; at x = 1 and 2 it equals x^2 - x + 2 without being the same function
     body = """

@@ -87,6 +87,11 @@ class ReferenceValues:
     exact_grads: dict[str, np.ndarray] = field(default_factory=dict)
     exact_hvp: dict[str, np.ndarray] = field(default_factory=dict)
     undefined: dict[str, np.ndarray] = field(default_factory=dict)  # quantity -> bool mask
+    # Undefined elements where a convention gives the value a backend may return
+    # (a tie whose order torch leaves unspecified): quantity -> bool mask.
+    convention: dict[str, np.ndarray] = field(default_factory=dict)
+    # There, the value of the other convention (the ties taken in the other order).
+    alternative: dict[str, np.ndarray] = field(default_factory=dict)
     error_bound: dict[str, np.ndarray] | None = None  # quantity -> float64 array
     exactness: str = ""  # 'exact' or 'N digits' (certified or not, the text says)
     method: str = ""  # how it was computed: 'graph', 'generic', 'expand'

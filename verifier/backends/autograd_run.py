@@ -54,8 +54,9 @@ def _execute(case, dtype, run, module, device, ns, limits) -> None:
     leaves = {}
     env = {}
     for name, inp in case.inputs.items():
-        t = module.tensor(_native(run.inputs[name]), dtype=torch_dtype, device=device,
-                          requires_grad=inp.requires_grad)
+        # An int64/int32/bool input (`dtype:`) keeps its dtype in every run.
+        t = module.tensor(_native(run.inputs[name]), dtype=getattr(module, inp.tensor_dtype(dtype)),
+                          device=device, requires_grad=inp.requires_grad)
         env[name] = t
         if inp.requires_grad:
             leaves[name] = t

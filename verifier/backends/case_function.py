@@ -64,8 +64,14 @@ class CaseFunction:
     def __call__(self, *primals):
         env = {}
         given = dict(zip(self.names, primals))
-        for name in self.case.inputs:
-            env[name] = given[name] if name in given else self.tensor(self.arrays[name])
+        for name, inp in self.case.inputs.items():
+            if name in given:
+                env[name] = given[name]
+            elif inp.dtype is not None:  # an int64/int32/bool input keeps its dtype
+                env[name] = self.module.tensor(self.arrays[name], device=self.device,
+                                               dtype=getattr(self.module, inp.dtype))
+            else:
+                env[name] = self.tensor(self.arrays[name])
         interpreter = Interpreter(self.ns, self.limits, follow=self.follow)
         result, variables, trace = interpreter.run(self.case.program, env)
         self.trace = trace

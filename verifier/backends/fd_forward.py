@@ -73,9 +73,16 @@ class PreciseForward:
         return self.sp.Float(float(x), DIGITS)
 
     def _floats(self, array: np.ndarray) -> np.ndarray:
+        array = np.asarray(array)
         out = np.empty(np.shape(array), dtype=object)
+        if array.dtype.kind in "biu":  # an int64/int32/bool input (`dtype:`): exact, a mask
+            exact = (lambda v: self.sp.true if v else self.sp.false) if array.dtype == bool \
+                else (lambda v: self.sp.Integer(int(v)))
+            for index in np.ndindex(out.shape):
+                out[index] = exact(array[index])
+            return out
         for index in np.ndindex(out.shape):
-            out[index] = self.sp.Float(float(np.asarray(array)[index]), DIGITS)
+            out[index] = self.sp.Float(float(array[index]), DIGITS)
         return out
 
     def __call__(self, shifts: dict) -> tuple[object, tuple]:
@@ -147,7 +154,8 @@ class EngineForward:
         self.seed = None if case.seed is None else case.seed.rounded("float64")
 
     def run(self, arrays: dict):
-        env = {n: self.engine.tensor(a, dtype=self.engine.float64) for n, a in arrays.items()}
+        env = {n: self.engine.tensor(a, dtype=self.engine.float64 if np.asarray(a).dtype.kind == "f"
+                                     else None) for n, a in arrays.items()}
         with self.engine.no_grad():
             result, variables, trace = Interpreter(self.ns, self.limits).run(self.case.program, env)
         if not isinstance(result, self.engine.Tensor):

@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from verifier.backends.base import CaseError, LimitExceeded
-from verifier.lang.interpreter import Namespace
+from verifier.lang.interpreter import MASK_INDEX_MESSAGE, Namespace
 from verifier.ops import registry
 
 _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
@@ -54,7 +54,7 @@ class TensorNamespace(Namespace):
         if self.uses_registry_torch and op.torch is not None:
             return op.torch(self.module, *tensors, **params)
         args, kwargs = registry.torch_style(op, tensors, params)
-        return getattr(self.module, func)(*args, **kwargs)
+        return registry.module_function(self.module, op)(*args, **kwargs)
 
     def _as_index(self, value):
         # An index written as a number or a (nested) list of integers: an int64 tensor.
@@ -65,6 +65,12 @@ class TensorNamespace(Namespace):
     def _as_tensor(self, value):
         if isinstance(value, (bool, int, float)):
             return self.module.tensor(value, dtype=self.dtype, device=self.device)
+        if isinstance(value, list) and _numbers_only(value):
+            # A list literal of numbers, as torch.tensor reads it: integers make an int64
+            # tensor (cross_entropy's class indices), any float the run's dtype.
+            integer = _integers_only(value)
+            return self.module.tensor(value, dtype=self.module.int64 if integer else self.dtype,
+                                      device=self.device)
         if isinstance(value, list):  # cat/stack's list of tensors
             return [self._as_tensor(v) for v in value]
         return value
@@ -88,6 +94,13 @@ class TensorNamespace(Namespace):
 
     def integer(self, value) -> int:
         return int(value)
+
+    def index_tensor(self, value):
+        if not isinstance(value, self.module.Tensor) or value.ndim == 0:
+            return None
+        if value.dtype == self.module.bool:
+            raise CaseError("other", MASK_INDEX_MESSAGE)
+        return None if value.dtype.is_floating_point else value.tolist()
 
     def numel(self, value) -> int | None:
         return value.numel() if hasattr(value, "numel") and not isinstance(value, (int, float)) \
@@ -169,3 +182,15 @@ def scalar_variables(env: dict, tensor_type) -> dict[str, object]:
         elif isinstance(value, tensor_type) and value.numel() == 1 and value.dim() == 0:
             out[name] = value.detach().cpu().item()
     return out
+
+
+def _numbers_only(value) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_numbers_only(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _integers_only(value) -> bool:
+    if isinstance(value, list):
+        return all(_integers_only(v) for v in value)
+    return isinstance(value, int)

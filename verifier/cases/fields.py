@@ -19,7 +19,7 @@ from verifier.float_formats import RUN_DTYPES
 TOP_KEYS = ("cases",)
 CASE_KEYS = ("name", "description", "tags", "inputs", "expr", "program", "output", "seed", "backward",
              "order", "expect", "xfail", "skip", "dtypes", "backends", "tolerance", "timeout")
-INPUT_KEYS = ("value", "fill", "shape", "random", "requires_grad")
+INPUT_KEYS = ("value", "fill", "shape", "random", "requires_grad", "dtype")
 SEED_KEYS = ("value", "fill", "shape", "random")
 RANDOM_KEYS = ("dist", "seed", "low", "high", "mean", "std")
 BACKWARD_KEYS = ("repeat", "retain_graph")

@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 
 from verifier.cases import fields as f
+from verifier.cases.integer_inputs import integer_dtype, integer_values
 from verifier.cases.model import Input
 from verifier.cases.numbers import (
     DataError,
@@ -47,15 +48,28 @@ def read_input(name: str, spec, field: str, line: int, problems: Problems) -> In
     if spec is None:
         return None
     f.check_keys(spec, f.INPUT_KEYS, field, problems)
-    requires_grad = True
+    dtype = None
+    if "dtype" in spec:
+        dtype = integer_dtype(spec, field, problems)
+        if dtype is None:
+            return None
+    requires_grad = dtype is None  # an integer or bool tensor is a constant
     if "requires_grad" in spec:
         requires_grad = f.boolean(spec["requires_grad"], f"{field}.requires_grad",
                                   spec.key_line("requires_grad"), problems)
-    made = _values(spec, field, problems)
+        if requires_grad and dtype is not None:
+            problems.add(spec.key_line("requires_grad"), f"{field}.requires_grad",
+                         f"an input of dtype {dtype} cannot require grad (torch: only tensors of "
+                         "floating point dtype can require gradients); remove requires_grad")
+            return None
+    made = _values(spec, field, problems, booleans=dtype == "bool")
     if made is None or requires_grad is None:
         return None
     exact, kind = made
-    return Input(name=name, exact=exact, requires_grad=requires_grad, kind=kind, line=spec.line or line)
+    if dtype is not None and not integer_values(exact, dtype, kind, spec, field, problems):
+        return None
+    return Input(name=name, exact=exact, requires_grad=requires_grad, kind=kind,
+                 line=spec.line or line, dtype=dtype)
 
 
 def read_seed(spec, field: str, line: int, problems: Problems) -> Input | None:
@@ -72,7 +86,8 @@ def read_seed(spec, field: str, line: int, problems: Problems) -> Input | None:
     return Input(name="seed", exact=made[0], requires_grad=False, kind=kind, line=line)
 
 
-def _values(spec: LineMap, field: str, problems: Problems) -> tuple[np.ndarray, str] | None:
+def _values(spec: LineMap, field: str, problems: Problems,
+            booleans: bool = False) -> tuple[np.ndarray, str] | None:
     given = [k for k in ("value", "fill", "random") if k in spec]
     if len(given) != 1:
         what = "none" if not given else " and ".join(given)
@@ -84,14 +99,18 @@ def _values(spec: LineMap, field: str, problems: Problems) -> tuple[np.ndarray, 
             problems.add(spec.key_line("shape"), f"{field}.shape", "the shape of a 'value' input follows "
                                                                    "from the value; remove shape")
             return None
-        made = _literal(spec["value"], f"{field}.value", spec.value_line("value"), problems)
+        made = _literal(spec["value"], f"{field}.value", spec.value_line("value"), problems,
+                        booleans)
         return None if made is None else (made[0], kind)
     if "shape" not in spec:
         problems.add(spec.line, field, f"'{kind}' needs a shape, such as shape: [2, 3]")
         return None
     shape = read_shape(spec["shape"], f"{field}.shape", spec.value_line("shape"), problems)
     if kind == "fill":
-        value = _fill_value(spec["fill"], f"{field}.fill", spec.value_line("fill"), problems)
+        fill = spec["fill"]
+        if booleans and isinstance(fill, bool):
+            fill = int(fill)
+        value = _fill_value(fill, f"{field}.fill", spec.value_line("fill"), problems)
         if value is None or shape is None:
             return None
         return filled(shape, value), kind
@@ -109,9 +128,10 @@ def _fill_value(value, field: str, line: int, problems: Problems):
         return None
 
 
-def _literal(value, field: str, line: int, problems: Problems) -> tuple[np.ndarray, str] | None:
+def _literal(value, field: str, line: int, problems: Problems,
+             booleans: bool = False) -> tuple[np.ndarray, str] | None:
     try:
-        return exact_array(value, field, float64_range=True), "value"
+        return exact_array(value, field, float64_range=True, booleans=booleans), "value"
     except DataError as exc:
         problems.add(exc.line or line, field if not exc.message.startswith(field) else "", exc.message)
         return None

@@ -15,6 +15,9 @@ import numpy as np
 from verifier.float_formats import DEFAULT_DTYPES, FORMATS, round_to
 from verifier.lang.ir import Expr, Program
 
+# `dtype:` of an input: an integer or bool tensor in every run (indices, masks, counts).
+INTEGER_DTYPES = {"int64": np.int64, "int32": np.int32, "bool": np.bool_}
+
 
 @dataclass(frozen=True)
 class Input:
@@ -22,19 +25,37 @@ class Input:
 
     exact: object ndarray of Fraction, the values as the case means them
       (a `random` input is exactly the float64 that was drawn).
+    dtype: None (a float tensor of the run's dtype), or 'int64', 'int32', 'bool': a tensor
+      of that dtype in every run, never rounded and never differentiated (exact holds
+      integers; 0 and 1 for bool).
     """
     name: str
     exact: np.ndarray
     requires_grad: bool = True
     kind: str = "value"  # 'value', 'fill', 'random'
     line: int = 0
+    dtype: str | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.exact.shape)
 
+    def tensor_dtype(self, run_dtype: str) -> str:
+        """The dtype of this input's tensor in a run of `run_dtype` ('bool', 'int64', ...)."""
+        return self.dtype or run_dtype
+
+    def native(self) -> np.ndarray:
+        """An integer or bool input's values in its own numpy dtype."""
+        if self.kind == "fill" and self.exact.size:  # one value: no walk over a large tensor
+            return np.full(self.shape, int(self.exact.flat[0])).astype(INTEGER_DTYPES[self.dtype])
+        integers = np.array([int(v) for v in self.exact.ravel().tolist()], dtype=object)
+        return integers.astype(INTEGER_DTYPES[self.dtype]).reshape(self.shape)
+
     def rounded(self, dtype: str) -> np.ndarray:
-        """The values a backend of `dtype` receives (round to nearest)."""
+        """The values a backend of `dtype` receives (round to nearest); an integer or bool
+        input keeps its own dtype and values."""
+        if self.dtype is not None:
+            return self.native()
         as64 = _to_float64(self.exact)
         if dtype == "float64":
             return as64
@@ -46,7 +67,7 @@ class Input:
 
     def rounded_exact(self, dtype: str) -> np.ndarray:
         """The rounded values as exact Fractions (where the oracle evaluates)."""
-        if dtype == "exact":
+        if dtype == "exact" or self.dtype is not None:
             return self.exact
         r = self.rounded(dtype)
         return _from_floats(r)

@@ -126,14 +126,16 @@ def number_or_ieee(value, what: str = "a number"):
     return exact_number(value, what)
 
 
-def exact_array(value, what: str = "value", float64_range: bool = False) -> np.ndarray:
+def exact_array(value, what: str = "value", float64_range: bool = False,
+                booleans: bool = False) -> np.ndarray:
     """A number or nested list as an object ndarray of Fraction; ragged lists are refused.
 
     The shape is read along the first items, and its size checked against
     MAX_ELEMENTS before anything is allocated; the full walk then visits at most
     that many leaves (so aliases that repeat a list can't blow up the walk).  The
     elements are charged to the load's budget (budget.py) first.  With
-    `float64_range`, every number must be a finite float64 (input data).
+    `float64_range`, every number must be a finite float64 (input data).  With `booleans`
+    (an input of dtype bool), true and false are read as 1 and 0.
     """
     shape = []
     probe = value
@@ -147,7 +149,7 @@ def exact_array(value, what: str = "value", float64_range: bool = False) -> np.n
     check_size(shape, what)
     out = np.empty(tuple(shape), dtype=object)
     flat = []
-    _walk(value, shape, 0, what, flat, float64_range, {})
+    _walk(value, shape, 0, what, flat, float64_range, {}, booleans)
     if out.ndim == 0:
         out[()] = flat[0]
     else:
@@ -156,7 +158,7 @@ def exact_array(value, what: str = "value", float64_range: bool = False) -> np.n
 
 
 def _walk(value, shape: list[int], depth: int, path: str, flat: list, float64_range: bool,
-          seen: dict) -> None:
+          seen: dict, booleans: bool = False) -> None:
     """Append the leaves of `value` to `flat`.  A list met again (a YAML alias repeats one
     list object) is copied from its first walk, not walked again: an alias-built literal
     costs its distinct lists, not its elements."""
@@ -169,6 +171,9 @@ def _walk(value, shape: list[int], depth: int, path: str, flat: list, float64_ra
         if isinstance(value, list):
             raise DataError(f"{path} is a list where a number was expected (ragged lists are not "
                             "tensors: every row needs the same shape)", getattr(value, "line", 0))
+        if booleans and isinstance(value, bool):
+            flat.append(Fraction(int(value)))
+            return
         try:
             number = number_or_ieee(value)
             is_finite = isinstance(number, Fraction)
@@ -184,7 +189,7 @@ def _walk(value, shape: list[int], depth: int, path: str, flat: list, float64_ra
                         "lists are not tensors: every row needs the same shape)", getattr(value, "line", 0))
     for i, item in enumerate(value):
         try:
-            _walk(item, shape, depth + 1, f"{path}[{i}]", flat, float64_range, seen)
+            _walk(item, shape, depth + 1, f"{path}[{i}]", flat, float64_range, seen, booleans)
         except DataError as exc:
             if not exc.line and isinstance(value, LineList):
                 exc.line = value.item_line(i)

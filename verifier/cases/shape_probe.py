@@ -150,6 +150,13 @@ class NumpyForward(Namespace):
             raise StaticProblem(MASK_MESSAGE)
         return int(value)
 
+    def index_tensor(self, value):
+        if not isinstance(value, np.ndarray) or value.ndim == 0:
+            return None
+        if value.dtype == np.bool_:
+            raise StaticProblem(MASK_MESSAGE)
+        return value.tolist() if value.dtype.kind in "iu" else None
+
     def transpose_all(self, value):
         return _array(value).T
 
@@ -205,6 +212,8 @@ def _array(value):
 
 
 def _float64(inp: Input) -> np.ndarray:
+    if inp.dtype is not None:
+        return inp.native()  # an int64/int32/bool input keeps its dtype
     if inp.kind == "fill" and inp.exact.size:
         return np.full(inp.shape, float(inp.exact.flat[0]))  # skip converting a million equal Fractions
     return inp.rounded("float64")

@@ -12,7 +12,9 @@ A failing row's first failing quantity is examined at its failing elements E:
     backends did not compute independently wrong answers: either the
     expression itself is unstable in that dtype (it overflows to inf, turns
     into NaN, or loses its digits to cancellation; fd or another dtype
-    confirms the oracle), and no backend and no oracle is blamed; or they
+    confirms the oracle), and no backend and no oracle is blamed; or, where the
+    rows of every dtype give the very same wrong number and fd confirms the oracle,
+    a rule they share (a kink convention, a common formula), not rounding; or they
     agree on finite numbers that no evidence supports, and the oracle (or, for
     a derivative, a registry convention) is suspect;
   - otherwise the failing backend is blamed.
@@ -39,6 +41,7 @@ from verifier.verdict import Verdict
 # epsilons of the dtype, relative to the element.
 AGREEMENT_EPS = 64
 UNSTABLE = "unstable"
+SHARED_RULE = "shared rule"
 
 
 @dataclass
@@ -111,6 +114,16 @@ def _shared_failure(row: Judged, others: list[Judged], alike: list[Judged], quan
         got[i] == 0 and _negligible(exact.reshape(got.shape)[i], row) for i in elements)
     names = ", ".join([row.label] + [o.label for o in alike])
     where = element_name(quantity, elements[0]) if elements else quantity
+    if confirmed and not (nonfinite or cancelled) and _same_in_every_dtype(row, others, quantity,
+                                                                          elements):
+        # Rounding differs between float32 and float64; a result equal in both is a rule the
+        # backends share (a convention at a kink, a common formula), which the evidence refutes.
+        v.blame = ""
+        v.message += (f"; every backend, in every dtype, gets the same {where} = "
+                      f"{_number(got, elements[0])}: not rounding but a rule they share (a "
+                      f"convention at a kink, or a common formula), and {', '.join(confirmed)} "
+                      f"agree with exact")
+        return SHARED_RULE
     if nonfinite or cancelled or confirmed:
         v.blame = ""
         reason = ("overflows or turns into NaN" if nonfinite else
@@ -128,6 +141,25 @@ def _shared_failure(row: Judged, others: list[Judged], alike: list[Judged], quan
                   f"but not with the oracle, and no independent evidence supports the oracle: "
                   f"{suspect} is suspect")
     return v.blame
+
+
+def _same_in_every_dtype(row: Judged, others: list[Judged], quantity: str,
+                         elements: list[tuple]) -> bool:
+    """The numeric rows of another float dtype fail at `elements` with the very same values."""
+    got = np.asarray(row.got(quantity), dtype=np.float64)
+    other_dtype = [o for o in others if o.verdict.dtype != row.verdict.dtype
+                   and o.verdict.backend != "fd" and o.got(quantity) is not None]
+    if not other_dtype:
+        return False
+    for o in other_dtype:
+        theirs = np.asarray(o.got(quantity), dtype=np.float64)
+        if theirs.shape != got.shape or any(theirs[i] != got[i] for i in elements):
+            return False
+    return True
+
+
+def _number(values: np.ndarray, index: tuple) -> str:
+    return f"{float(values[index]):.6g}"
 
 
 def _negligible(exact: float, row: Judged) -> bool:

@@ -53,7 +53,8 @@ def _estimate(case: Case, dtype: str) -> dict:
 
     leaves, env = {}, {}
     for name, inp in case.inputs.items():
-        t = engine.tensor(inp.rounded(dtype), dtype=engine.float64, requires_grad=inp.requires_grad)
+        t = engine.tensor(inp.rounded(dtype), dtype=getattr(engine, inp.tensor_dtype("float64")),
+                          requires_grad=inp.requires_grad)
         env[name] = t
         if inp.requires_grad:
             leaves[name] = t

@@ -71,14 +71,17 @@ def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | 
                    exact_objects: np.ndarray | None, dtype: str, tol: Tolerance | None,
                    estimate: np.ndarray | None = None, allowed: np.ndarray | None = None,
                    undefined: np.ndarray | None = None,
-                   convention: np.ndarray | None = None) -> QuantityCheck:
+                   convention: np.ndarray | None = None,
+                   alternative: np.ndarray | None = None) -> QuantityCheck:
     """Compare one quantity, element by element.
 
     `allowed`: the error each element may have (bounds.py); without it the
     normwise rule atol + rtol·‖exact‖∞ of `tol`.  `estimate` (fd): per-element
     error estimate, inf where fd could not tell.  `undefined`: elements where
     the exact result does not exist (NaN exact values are undefined too);
-    `convention`: those of them where the registry declares a value.
+    `convention`: those of them where the registry declares a value; `alternative`, where
+    given, the other admissible value there (a tie torch leaves unordered): the backend must
+    return the exact value, the alternative or NaN.
     """
     if exact_float is None:
         exact_float = rounded(exact_objects)
@@ -111,6 +114,13 @@ def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | 
     # Where no derivative exists, NaN is the honest answer and a number is accepted
     # only as a convention the registry declares.
     invented = undefined & ~np.isnan(got) & ~convention & ~unsigned
+    if alternative is not None:
+        # Only the values the conventions give: the exact one (one order) or the other.
+        alternative = np.broadcast_to(np.asarray(alternative, dtype=np.float64), got.shape)
+        with np.errstate(invalid="ignore", over="ignore"):
+            admissible = (np.abs(got - exact_float) <= allowed) | \
+                (np.abs(got - alternative) <= allowed)
+        invented |= convention & ~np.isnan(got) & ~admissible
     check = QuantityCheck(name, not bool(bad.any() or invented.any()))
     _fill_errors(check, got, exact_float, exact_objects, abs_err, compared, allowed, dtype,
                  compared & ~(same_infinity | overflow))
@@ -129,7 +139,8 @@ def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | 
         where = _names(name, _indices(invented))
         idx = _indices(invented)[0]
         messages.append(f"{where}: no derivative exists here (exact: undefined), but the backend "
-                        f"returned {_num(got[idx])}, which no registry convention gives")
+                        f"returned {_num(got[idx])}, which no registry convention gives"
+                        + _admitted(exact_float[idx], alternative, idx))
     check.message = "; ".join(messages)
     skipped = int((~compared & ~undefined).sum())
     if skipped:
@@ -140,6 +151,14 @@ def check_quantity(name: str, got: np.ndarray | None, exact_float: np.ndarray | 
     if check.overflow:
         check.details["overflow"] = [list(i) for i in check.overflow[:DETAIL_ELEMENTS]]
     return check
+
+
+def _admitted(exact: float, alternative: np.ndarray | None, idx) -> str:
+    if alternative is None:
+        return ""
+    if alternative[idx] == exact:
+        return f" (the convention gives {_num(exact)})"
+    return f" (the conventions give {_num(exact)} or {_num(alternative[idx])})"
 
 
 def _unsigned_infinity(exact_objects, shape) -> np.ndarray:

@@ -24,6 +24,10 @@ from verifier.engine import nn  # noqa: F401, E402  torch.nn.functional
 
 globals().update(FUNCTIONS)
 del FUNCTIONS
+# torch.svd is the deprecated API (some=True, returns V), not torch.linalg.svd; so is Tensor.svd.
+from verifier.ops.spectral import old_svd as svd  # noqa: E402
+
+Tensor.svd = svd
 # torch's API beyond the registry: creation, random numbers, closeness, dtype facts,
 # composites (mm, unbind, ...), and the testing/autograd utilities.
 from verifier.engine import api as _api  # noqa: E402

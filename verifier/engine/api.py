@@ -9,6 +9,7 @@ gives `engine.autograd` its gradcheck, gradgradcheck and functional.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from verifier.engine import (
@@ -69,12 +70,11 @@ Tensor.prelu = nn_functional.prelu
 
 def _accepting_dtype(function):
     """torch's `dtype=` on reductions and softmax: the input is cast first, then reduced."""
+    @functools.wraps(function)
     def wrapper(input, *args, dtype=None, **kwargs):  # noqa: A002  torch's argument name
         if dtype is not None:
             input = input.to(dtype)
         return function(input, *args, **kwargs)
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
     return wrapper
 
 
@@ -83,8 +83,8 @@ for _name in ("sum", "mean", "prod", "softmax", "log_softmax"):
     if "dtype" not in {p.name for p in all_ops()[_name].params}:
         NAMESPACE[_name] = _accepting_dtype(FUNCTIONS[_name])
         setattr(Tensor, _name, _accepting_dtype(_registered))
-        if hasattr(nn_functional, _name):
-            setattr(nn_functional, _name, NAMESPACE[_name])
+        if hasattr(nn_functional, _name):  # F.softmax keeps refusing axis= (numpy_aliases)
+            setattr(nn_functional, _name, _accepting_dtype(getattr(nn_functional, _name)))
 NAMESPACE.update(
     hardshrink=nn_functional.hardshrink,
     is_anomaly_enabled=anomaly.is_anomaly_enabled,

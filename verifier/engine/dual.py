@@ -81,8 +81,8 @@ def attach_out_tangent(node, out) -> None:
 def propagate(plan, params, args, result) -> None:
     """Give `result` (the output of `plan` applied to `args`) its tangent, if any input has one."""
     tangents = [tangent_of(a) if hasattr(a, "_array") else None for a in args]
-    if all(t is None for t in tangents):
-        return
+    if all(t is None for t in tangents) or result._array.dtype.kind in "biu":
+        return  # no input has a tangent, or the result is an integer or bool (all, any)
     out_tangent = jvp_from_vjp(plan, params, args, result._array, tangents)
     set_tangent(result, out_tangent)
     node = result.grad_fn

@@ -13,10 +13,13 @@ from verifier.engine.dtypes import get_default_dtype
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import SAVES_NOTHING, AccumulateGrad, Node, saved_indices, saving_rule
 from verifier.engine.tensor import Tensor, _detached
+from verifier.ops.integer_support import refusal, refused_kinds
 from verifier.ops.promotion import floating
 
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
+_F16 = np.dtype(np.float16)
 _enter_quiet, _leave_quiet = quiet.enter, quiet.leave
 _DUAL_OPEN = dual.OPEN
 
@@ -35,7 +38,7 @@ class Plan:
     """
 
     __slots__ = ("op", "forward", "vjp", "vjp_parts", "view", "saves", "saves_out",
-                 "returns_input", "ufunc", "snapshot")
+                 "returns_input", "ufunc", "snapshot", "refuses")
 
     def __init__(self, op) -> None:
         self.op = op
@@ -52,6 +55,9 @@ class Plan:
         # A composite's VJP reads inputs that torch does not save (so no version check):
         # the node keeps copies, which later in-place changes cannot reach.
         self.snapshot = bool(op.extra.get("snapshot"))
+        # numpy dtype kinds of the first input that torch refuses here (mean of an int64
+        # tensor): "biu", "b" or None (ops/integer_support.py)
+        self.refuses = refused_kinds(op.name)
 
 
 _PLANS: dict = {}
@@ -72,11 +78,19 @@ def apply(op, args, params):
 def apply_plan(plan, args, params):
     """`apply` with the op's plan already looked up (functions and operators bind it once)."""
     arrays = [a._array if isinstance(a, Tensor) else a for a in args]
+    if plan.refuses is not None and arrays and type(arrays[0]) is _ndarray \
+            and arrays[0].dtype.kind in plan.refuses:
+        raise refusal(plan.op.name, arrays[0].dtype)
     if plan.returns_input is not None and plan.returns_input(*arrays, **params):
         return args[0]
     token = _enter_quiet()
     try:
         out = plan.forward(*arrays, **params)
+        if getattr(out, "dtype", None) is _F16 and _from_bool(arrays):
+            # numpy computes a float function of bool in float16; torch in its default dtype
+            default = get_default_dtype().numpy
+            out = plan.forward(*[a.astype(default) if type(a) is _ndarray and a.dtype == np.bool_
+                                 else a for a in arrays], **params)
     except ValueError as exc:
         raise RuntimeError(_shape_message(plan.op, arrays, exc)) from None
     finally:
@@ -87,8 +101,14 @@ def apply_plan(plan, args, params):
         first = arrays[0]
         if not (type(first) is _ndarray and first.dtype is _F64 and first.ndim):
             out = _torch_promotion(out, arrays)
+    elif out.dtype is _F32 and any(type(a) is _ndarray and a.dtype.name == "bfloat16"
+                                   for a in arrays):
+        # ml_dtypes takes a Python number beside bfloat16 as strong (np.maximum(x, 0.5) is
+        # float32); torch keeps bfloat16
+        out = _torch_promotion(out, arrays)
     result = _detached(out)
-    if GRAD_ENABLED[0]:
+    # An integer or bool result (all, count_nonzero, a cast to int64) never requires grad.
+    if GRAD_ENABLED[0] and (floating(out.dtype) or out.dtype.kind == "c"):
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 record(plan, params, args, arrays, result)
@@ -101,6 +121,11 @@ def apply_plan(plan, args, params):
         result._version = source._version
         result._base = source._base if source._base is not None else source
     return result
+
+
+def _from_bool(arrays) -> bool:
+    """A float16 result that no float16 operand asked for: a float function of bool arrays."""
+    return not any(type(a) is _ndarray and a.dtype is _F16 for a in arrays)
 
 
 def _torch_promotion(out, arrays):

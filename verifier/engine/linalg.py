@@ -16,8 +16,17 @@ inv = FUNCTIONS["inverse"]
 vector_norm = FUNCTIONS["vector_norm"]
 matrix_norm = FUNCTIONS["matrix_norm"]
 matmul = FUNCTIONS["matmul"]
+eigh = FUNCTIONS["eigh"]
+eigvalsh = FUNCTIONS["eigvalsh"]
+svd = FUNCTIONS["svd"]
+svdvals = FUNCTIONS["svdvals"]
+qr = FUNCTIONS["qr"]
+pinv = FUNCTIONS["pinv"]
+matrix_exp = FUNCTIONS["matrix_exp"]
 
 
-def cross(input, other, *, dim=-1):  # noqa: A002  torch's argument name
-    """torch.linalg.cross: as torch.cross, but dim defaults to -1."""
-    return FUNCTIONS["cross"](input, other, dim=dim)
+def cross(input, other, **kwargs):  # noqa: A002  torch's argument name
+    """torch.linalg.cross: as torch.cross, but dim (or `axis`, as torch) defaults to -1."""
+    if "dim" not in kwargs and "axis" not in kwargs:
+        kwargs["dim"] = -1
+    return FUNCTIONS["cross"](input, other, **kwargs)

@@ -66,17 +66,6 @@ for _dunder, _ufunc in (("lt", np.less), ("le", np.less_equal), ("gt", np.greate
     setattr(Tensor, f"__{_dunder}__", _compare(_ufunc))
 
 
-def _all(self, dim=None, keepdim=False):
-    return _detached(np.asarray(np.all(self._array, axis=dim, keepdims=keepdim)))
-
-
-def _any(self, dim=None, keepdim=False):
-    return _detached(np.asarray(np.any(self._array, axis=dim, keepdims=keepdim)))
-
-
-Tensor.all = _all
-Tensor.any = _any
-
 
 # --- indexing ------------------------------------------------------------
 def _getitem(self, index):

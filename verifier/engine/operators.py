@@ -42,7 +42,11 @@ def binary_operator(op, reflected: bool):
         if fast and ufunc is not None and not DUAL_OPEN[0]:  # forward mode: the general path
             token = enter()
             try:
-                out = ufunc(b, a) if reflected else ufunc(a, b)
+                # ml_dtypes' bfloat16 takes a Python number as strong (bfloat16 + 1e-5 is
+                # float32 in numpy); torch keeps bfloat16: the number is cast first.
+                n = np.asarray(b, dtype=a.dtype) if b is other and a.dtype.name == "bfloat16" \
+                    else b
+                out = ufunc(n, a) if reflected else ufunc(a, n)
             except ValueError:
                 out = None  # shapes that do not broadcast: the general path words the error
             finally:

@@ -326,7 +326,7 @@ class ExpressionBuilder:
                 continue
             args.append(self._argument(a))
         kwargs = []
-        accepted = op.inputs + op.param_names()
+        accepted = op.inputs + op.param_names() + tuple(op.extra.get("aliases", ()))
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.error(kw, "**kwargs are not part of the case language; "
@@ -378,8 +378,33 @@ class ExpressionBuilder:
                                    "attributes are never part of the case language)")
         if node.attr in self.functions:
             raise self.error(node, f"'.{node.attr}' is a method; call it: x.{node.attr}()")
+        if isinstance(node.value, ast.Call):
+            field = self._named_field(node)
+            if field is not None:
+                return field
         raise self.error(node, f"the attribute '.{node.attr}' is not part of the case language; "
-                               "only .T and method calls of registered functions are")
+                               "only .T, method calls of registered functions and the fields "
+                               "of a named result (max(x, 1).values) are")
+
+    def _named_field(self, node: ast.Attribute) -> ir.Expr | None:
+        """`max(x, 1).values`, `slogdet(A).logabsdet`: a field of torch's named tuple, read by
+        its position (as `[0]`) from the tuple every backend returns."""
+        call = self._expr(node.value)
+        op = self.functions.get(call.func) if isinstance(call, ir.Call) else None
+        fields = (op.extra.get("return_type", (None, ()))[1] or op.extra.get("fields", ())) \
+            if op is not None else ()
+        if node.attr not in fields:
+            if fields:
+                raise self.error(node, f"{call.func}() returns the fields {', '.join(fields)}; "
+                                       f"it has no field '.{node.attr}'")
+            return None
+        _, params = op.bind(call.args, dict(call.kwargs))
+        dim = next((p for p in op.params if p.name == "dim"), None)
+        if dim is not None and dim.default is None and params.get("dim") is None:
+            raise self.error(node, f"{call.func}() without dim returns a tensor, not "
+                                   f"({', '.join(fields)}); give dim (e.g. {call.func}(x, 0)"
+                                   f".{node.attr})")
+        return ir.Attribute(call, node.attr, node.lineno, fields.index(node.attr))
 
     def _Subscript(self, node: ast.Subscript) -> ir.Expr:
         value = self._expr(node.value)
@@ -409,3 +434,4 @@ class ExpressionBuilder:
 
 def _is_text(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from verifier import limits as resource_limits
-from verifier.contract import LimitExceeded
+from verifier.contract import CaseError, LimitExceeded
 from verifier.lang import ir
 from verifier.ops.registry import get as get_op
 
@@ -80,9 +80,18 @@ class Namespace:
         """A loop bound or index as a Python int."""
         return int(value)
 
+    def index_tensor(self, value):
+        """An integer tensor with dims used as an index (`x[i]`, i an int64 input), as a
+        (nested) list of ints; None for a number or a 0-d tensor (`integer` reads those)."""
+        return None
+
     def numel(self, value) -> int | None:
         """Element count, to enforce Limits.max_elements (None: not a tensor)."""
         return None
+
+
+MASK_INDEX_MESSAGE = ("boolean-mask indexing is not supported: the result's shape would depend "
+                      "on the values; keep the shape with where(mask, x, 0)")
 
 
 # Each operator means its registered function: x + y is add(x, y), as torch's Tensor.__add__.
@@ -271,7 +280,13 @@ class Interpreter:
         return [self.evaluate(item) for item in e.items]
 
     def _e_Attribute(self, e: ir.Attribute):
-        return self.ns.transpose_all(self.evaluate(e.value))
+        value = self.evaluate(e.value)
+        if e.attr == "T":
+            return self.ns.transpose_all(value)
+        if not isinstance(value, tuple):  # max(x, y) of two tensors is maximum(x, y)
+            raise CaseError("other", f"line {e.line}: .{e.attr}: this call returns a tensor, "
+                                     "not a named tuple (max(x, y) of two tensors is maximum)")
+        return value[e.position]
 
     def _e_Subscript(self, e: ir.Subscript):
         value = self.evaluate(e.value)
@@ -285,7 +300,11 @@ class Interpreter:
             return slice(*parts)
         if isinstance(item, ir.ListExpr):
             return self.ns.index_list([self.ns.integer(self.evaluate(i)) for i in item.items])
-        return self.ns.integer(self.evaluate(item))
+        value = self.evaluate(item)
+        listed = self.ns.index_tensor(value)
+        if listed is not None:  # an integer tensor: the same as the list of its values
+            return self.ns.index_list(listed)
+        return self.ns.integer(value)
 
 
 def _shape_of(value):

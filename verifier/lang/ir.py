@@ -101,10 +101,11 @@ class ListExpr:
 
 @dataclass(frozen=True)
 class Attribute:
-    """The only attribute allowed: `.T`."""
+    """`.T`, or a field of torch's named result (`max(x, 1).values`: `position` 0)."""
     value: "Expr"
-    attr: str  # 'T'
+    attr: str  # 'T' or a field name
     line: int = 1
+    position: int = 0
 
 
 @dataclass(frozen=True)

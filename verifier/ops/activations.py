@@ -221,12 +221,18 @@ def _elu_forward(x, alpha, scale, input_scale):
 
 
 def _elu_vjp(ns, g, x, alpha, scale, input_scale):
-    return (ns.where(x > 0, g * scale, g * ns.exp(x * input_scale) * (alpha * scale * input_scale)),)
+    # At 0 the slope is the exponential piece's, alpha * scale * input_scale (torch), taken as
+    # a constant there: torch's second derivative at 0 is 0 (the slope has a kink at 0).
+    k = alpha * scale * input_scale
+    return (ns.where(x > 0, g * scale, g * ns.where(x == 0, k, ns.exp(x * input_scale) * k)),)
 
 
 def _elu_sympy(a, alpha, scale, input_scale):
+    # At 0: the linear piece with the exponential piece's slope (torch's first and second
+    # derivatives there, alpha * scale * input_scale and 0).
     return elementwise(lambda x: sp.Piecewise(
-        (scale * x, x > 0), (scale * alpha * (sp.exp(x * input_scale) - 1), True)))(a)
+        (scale * x, x > 0), (scale * alpha * (sp.exp(x * input_scale) - 1), x < 0),
+        (scale * alpha * input_scale * x, True)))(a)
 
 
 def _elu_family(name, constants, params, doc, node_name="EluBackward0"):
@@ -242,7 +248,8 @@ def _elu_family(name, constants, params, doc, node_name="EluBackward0"):
 
     _register(name, forward, vjp, sympy, params=params, domain=Domain(avoid=(0.0,)),
               node_name=node_name,
-              kinks="at 0 the gradient is the exponential piece's (alpha * scale * input_scale)",
+              kinks="at 0 the gradient is the exponential piece's (alpha * scale * input_scale) "
+                    "and the second derivative 0 (torch)",
               doc=doc)
 
 

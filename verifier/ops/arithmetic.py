@@ -85,7 +85,10 @@ def _pow_vjp(ns, g, out, a, b):
     # d(a^b)/da = b a^(b-1) (0 where b = 0, as torch); d(a^b)/db = a^b log a = out log a
     if _is_number(b):
         return (g * 0 if b == 0 else g * b * a ** (b - 1)), None
-    grad_a = None if _is_number(a) else ns.where(b == 0, 0, g * b * a ** (b - 1))
+    # At b = 0 the power a^(b-1) is taken with b = 1 (a^0): 0^-1 = inf would make the unused
+    # branch 0 * inf = nan once forward mode differentiates this rule.
+    grad_a = None if _is_number(a) else \
+        ns.where(b == 0, 0, g * b * a ** (ns.where(b == 0, 1, b) - 1))
     if _is_number(a):
         # A scalar base: log a is a constant; torch gives 0 at a = 0 (b >= 0).
         log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)

@@ -1,7 +1,8 @@
 """Elementwise functions of two (three) tensors: atan2 hypot xlogy xlog1py logaddexp lerp.
 
 Each follows torch's backward formula, including its value at the special
-points (atan2 and hypot at the origin: nan, as torch; xlogy at x = 0: 0).
+points (atan2 at the origin: 0 with gradient 0; hypot there: 0 with gradient nan, as
+torch; xlogy at x = 0: 0).
 """
 
 from __future__ import annotations
@@ -18,18 +19,27 @@ AWAY_FROM_ZERO = Domain(avoid=(0.0,), margin=0.2)
 
 
 def _atan2_sympy(y, x):
-    return sp.atan2(y, x)
+    return steps.atan2(y, x)
+
+
+def _over_squared_radius(ns, numerator, y, x):
+    """numerator / (x² + y²), 0 at the origin: torch 2.13's atan2 backward there.  The
+    denominator is replaced before dividing, so differentiating this rule again never
+    meets 0 · inf."""
+    r2 = x * x + y * y
+    return ns.where(r2 == 0, 0, numerator / ns.where(r2 == 0, 1, r2))
 
 
 register(Op(
     name="atan2", inputs=("input", "other"), kind="binary",
     forward=binary(np.arctan2),
-    # atan2(y, x): dy = x / (x^2 + y^2), dx = -y / (x^2 + y^2); nan at the origin (torch)
-    vjp=vjp_by_input(lambda ns, g, out, y, x: g * x / (x * x + y * y),
-                     lambda ns, g, out, y, x: -g * y / (x * x + y * y)),
+    # atan2(y, x): dy = x / (x^2 + y^2), dx = -y / (x^2 + y^2); 0 at the origin (torch)
+    vjp=vjp_by_input(lambda ns, g, out, y, x: g * _over_squared_radius(ns, x, y, x),
+                     lambda ns, g, out, y, x: g * _over_squared_radius(ns, -y, y, x)),
     sympy=elementwise2(_atan2_sympy),
     domain=(AWAY_FROM_ZERO, AWAY_FROM_ZERO),
-    kinks="no derivative at the origin: nan (torch); the angle jumps by 2 pi across x < 0, y = 0",
+    kinks="atan2(0, 0) = 0 (IEEE, torch); no derivative at the origin, where torch's "
+          "gradient is 0; the angle jumps by 2 pi across x < 0, y = 0",
 ))
 
 register(Op(
@@ -65,13 +75,15 @@ def _promoted(x, y):
 
 
 def _xlogy_x(ns, g, out, x, y):
-    # d/dx x log y = log y; torch masks it to 0 where x == 0 and y <= 0
-    grad = g * ns.log(y)
+    # d/dx x log y = log y; torch masks it to 0 where x == 0 and y <= 0.  The masked
+    # elements take log 1 (not log 0 = -inf), so forward mode, which differentiates this
+    # rule, never multiplies a zero tangent by -inf (the where-NaN trap).
+    grad = g * ns.log(ns.where(x == 0, ns.where(y <= 0, 1, y), y))
     return ns.where(x == 0, ns.where(y <= 0, 0, grad), grad)
 
 
 def _xlog1py_x(ns, g, out, x, y):
-    grad = g * ns.log1p(y)
+    grad = g * ns.log1p(ns.where(x == 0, ns.where(y <= -1, 0, y), y))
     return ns.where(x == 0, ns.where(y <= -1, 0, grad), grad)
 
 

@@ -83,5 +83,10 @@ unary("erf", lambda x: special.erf(x),
 unary("square", np.square, lambda ns, g, out, x: (g * 2 * x,), lambda a: a * a,
       node_name="PowBackward0")
 # d (1/x) = -1/x^2 = -out^2
-unary("reciprocal", np.reciprocal, lambda ns, g, out, x: (-g * out * out,), lambda a: 1 / a,
+def _reciprocal(x):
+    # 1 / x: of an integer tensor a float one, as torch (numpy's reciprocal keeps integers)
+    return np.reciprocal(x) if np.asarray(x).dtype.kind not in "biu" else np.true_divide(1, x)
+
+
+unary("reciprocal", _reciprocal, lambda ns, g, out, x: (-g * out * out,), lambda a: 1 / a,
       uses_out=True, domain=Domain(avoid=(0.0,), margin=0.3), kinks="x = 0 is a pole")

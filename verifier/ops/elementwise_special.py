@@ -107,24 +107,24 @@ register(Op(
 
 
 def _sinc_vjp(ns, g, out, x):
-    # d sin(pi x)/(pi x) = (pi x cos(pi x) - sin(pi x)) / (pi x^2), taken as 0 at x = 0 (torch).
-    # 1 stands in for x at 0, so no 0/0 appears in this rule or in its own derivative.
+    # d sin(pi x)/(pi x) = (pi x cos(pi x) - sin(pi x)) / (pi x^2), which is 0 at x = 0.
+    # 1 stands in for x at 0, so no 0/0 appears in this rule or in its own derivative; at 0
+    # the slope is its Taylor term -(pi^2 / 3) x, so that differentiating this rule again
+    # gives sinc''(0) = -pi^2 / 3 (a constant 0 there would give 0).
     zero = x == 0
     safe = ns.where(zero, 1, x)
     px = safe * math.pi
     slope = (px * ns.cos(px) - ns.sin(px)) / (px * safe)
-    return (ns.where(zero, 0, g * slope),)
+    return (g * ns.where(zero, x * (-math.pi ** 2 / 3), slope),)
 
 
 def _sinc_sympy(a):
-    def one(x):
-        return sp.Piecewise((1, sp.Eq(x, 0)), (sp.sin(sp.pi * x) / (sp.pi * x), True))
-    return elementwise(one)(a)
+    return elementwise(kink.sinc)(a)
 
 
 register(Op(
     name="sinc", inputs=("input",), forward=np.sinc, vjp=_sinc_vjp, sympy=_sinc_sympy,
     domain=(Domain(avoid=(0.0,), margin=0.1),),
-    kinks="sinc(0) = 1 and sinc'(0) = 0 (torch, which also gives 0 as the second derivative "
-          "at 0, where the true one is -pi^2/3)",
+    kinks="none: sinc is analytic at 0, sinc(0) = 1, sinc'(0) = 0, sinc''(0) = -pi^2/3 "
+          "(torch 2.13's double backward gives nan there)",
 ))

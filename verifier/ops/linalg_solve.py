@@ -164,7 +164,7 @@ def _slogdet_sympy(a):
         return sp.sign(_matrix(m).det())
 
     def logabs(m):
-        return sp.log(kink.torch_abs(_matrix(m).det()))
+        return kink.LogAbs(_matrix(m).det())
     return _batched(sign, a, core_dims=(2,)), _batched(logabs, a, core_dims=(2,))
 
 
@@ -180,6 +180,7 @@ register(Op(
     extra={"return_type": ("slogdet", ("sign", "logabsdet")), "value_field": 1,
            "others": lambda a: (np.asarray(_slogdet_both(a)[0]),),
            "node_name": "LinalgSlogdetBackward0"},
-    kinks="log|det| is -inf at singular matrices, where it has no gradient",
+    kinks="log|det| is -inf at singular matrices, where its gradient A^-T is infinite "
+          "(unsigned: adj(A)^T / 0)",
     doc="torch.linalg.slogdet(A) = (sign, logabsdet); write [1] for log|det A|",
 ))

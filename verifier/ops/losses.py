@@ -246,11 +246,17 @@ register_composite("cross_entropy", ("input", "target", "weight"), _cross_entrop
                        "like input)")
 
 
+def _clamped_log(ns, v):
+    """log v clamped at -100 (torch's bce).  At v = 0 the value is the clamp itself, taken
+    without log 0: the clamp's zero slope times log's infinite one would be 0 * inf = nan."""
+    zero = v == 0
+    return ns.where(zero, -100, ns.clamp(ns.log(ns.where(zero, 1, v)), min=-100))
+
+
 def _binary_cross_entropy(ns, x, target, weight=None, size_average=None, reduce=None,
                           reduction="mean"):
     # -(t log x + (1 - t) log(1 - x)), each log clamped at -100 (torch)
-    loss = -(target * ns.clamp(ns.log(x), min=-100) + (1 - target) * ns.clamp(ns.log(1 - x),
-                                                                              min=-100))
+    loss = -(target * _clamped_log(ns, x) + (1 - target) * _clamped_log(ns, 1 - x))
     return _weighted(ns, loss, weight, reduction_of(reduction, size_average, reduce), False, True)
 
 

@@ -86,6 +86,13 @@ def _logsumexp(a, dim, keepdim=False):
     return out if keepdim else np.reshape(out, np.shape(np.sum(a, axis=ax)))
 
 
+def _softmax_of(ns, x, lse):
+    """d lse/dx_i = e^(x_i - lse), the softmax.  A slice of only -inf (lse = -inf) gets 0
+    (e^(-inf - 0)), not e^(-inf + inf) = nan: a dropped all-masked slice has no gradient
+    (torch 2.13 gives nan there)."""
+    return ns.exp(x - ns.where(lse == -math.inf, 0, lse))
+
+
 def _logsumexp_sympy(a, dim, keepdim=False):
     return reduce_object(a, dim, keepdim, lambda xs: sp.log(sp.Add(*[sp.exp(e) for e in xs])))
 
@@ -94,9 +101,8 @@ register(Op(
     name="logsumexp", inputs=("input",),
     params=(Param("dim", REQUIRED, "dim"), Param("keepdim", False, "bool")), kind="reduction",
     forward=_logsumexp,
-    # d lse/dx_i = e^(x_i - lse) (the softmax)
     vjp=lambda ns, g, out, x, dim, keepdim=False: (
-        _expand_back(ns, g, x, dim, keepdim) * ns.exp(x - _kept(ns, out, x, dim, keepdim)),),
+        _expand_back(ns, g, x, dim, keepdim) * _softmax_of(ns, x, _kept(ns, out, x, dim, keepdim)),),
     sympy=_logsumexp_sympy, uses_out=True,
     doc="log(sum(exp(x), dim)), computed stably; dim is required, as in torch",
 ))

@@ -86,7 +86,11 @@ def _clamp(x, min=None, max=None):  # noqa: A002  torch's parameter names
 
 
 def _clamp_vjp(ns, g, out, x, min=None, max=None):  # noqa: A002
-    # The gradient passes where min <= x <= max, bounds included (torch).
+    # The gradient passes where min <= x <= max, bounds included (torch).  With min >= max
+    # clamp is the constant max, whose derivative is 0 everywhere; torch 2.13 still passes
+    # the gradient at x == min == max, which is not a derivative.
+    if min is not None and max is not None and min >= max:
+        return (g * 0,)
     if min is not None:
         g = ns.where(x < min, 0, g)
     if max is not None:
@@ -101,7 +105,8 @@ register(Op(
     sympy=lambda a, min=None, max=None: elementwise(lambda e: kink.clamp(e, min, max))(a),  # noqa: A002
     domain=(Domain(low=-2.0, high=2.0),),
     extra={"node_name": "ClampBackward1"},
-    kinks="clamp passes the gradient where min <= x <= max, bounds included (torch)",
+    kinks="clamp passes the gradient where min <= x <= max, bounds included (torch); with "
+          "min >= max it is constant, with gradient 0 (torch passes it at x == min == max)",
 ))
 
 

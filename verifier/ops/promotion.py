@@ -14,10 +14,11 @@ _ndarray = np.ndarray
 
 
 def promote(*arrays):
-    """Cast 0-d float arrays to the dtype of the dimensioned float arrays, as torch does."""
+    """Cast 0-d float arrays to the dtype of the dimensioned float arrays, as torch does (and
+    0-d integer arrays to the dimensioned integer dtype: int32 [3] * int64 [] is int32)."""
     dimensioned = [a for a in arrays if type(a) is _ndarray and a.ndim > 0 and floating(a.dtype)]
     if not dimensioned:
-        return arrays
+        return _promote_integers(arrays)
     target = np.result_type(*dimensioned)
     return tuple(
         a.astype(target) if type(a) is _ndarray and a.ndim == 0 and floating(a.dtype)
@@ -25,9 +26,30 @@ def promote(*arrays):
         for a in arrays)
 
 
+def _promote_integers(arrays):
+    dimensioned = [a for a in arrays if type(a) is _ndarray and a.ndim > 0 and a.dtype.kind in "iu"]
+    if not dimensioned:
+        return arrays
+    target = np.result_type(*dimensioned)
+    return tuple(a.astype(target) if type(a) is _ndarray and a.ndim == 0 and a.dtype.kind in "iu"
+                 and a.dtype != target else a for a in arrays)
+
+
 def floating(dtype) -> bool:
     """A float dtype: numpy's kind 'f', or ml_dtypes' bfloat16 (numpy kind 'V')."""
     return dtype.kind == "f" or dtype.name == "bfloat16"
+
+
+def _weak_bfloat16(a, b):
+    """ml_dtypes' bfloat16 does not take a Python float as weak (bfloat16 + 1e-5 is float32
+    in numpy); torch keeps the tensor's dtype: the number is cast to bfloat16 first."""
+    if type(a) is _ndarray and a.dtype.name == "bfloat16" and isinstance(b, (float, int)) \
+            and not isinstance(b, bool):
+        return a, np.asarray(b, dtype=a.dtype)
+    if type(b) is _ndarray and b.dtype.name == "bfloat16" and isinstance(a, (float, int)) \
+            and not isinstance(a, bool):
+        return np.asarray(a, dtype=b.dtype), b
+    return a, b
 
 
 def binary(ufunc):
@@ -35,6 +57,8 @@ def binary(ufunc):
     def forward(a, b):
         if type(a) is _ndarray and type(b) is _ndarray and a.dtype != b.dtype:
             a, b = promote(a, b)
+        else:
+            a, b = _weak_bfloat16(a, b)
         return ufunc(a, b)
     forward.__name__ = ufunc.__name__
     # Same-dtype operands need no promotion: the engine may call the ufunc directly.

@@ -66,7 +66,8 @@ class Op:
     params: tuple[Param, ...] = ()
     # torch(torch_module, *tensors, **params); None means getattr(torch, name).
     torch: Callable[..., Any] | None = None
-    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index', 'nn' (layers, losses)
+    # 'elementwise', 'binary', 'reduction', 'shape', 'linalg', 'index', 'nn' (layers, losses),
+    # 'meta' (plain Python values: numel), 'logical' (bool/int results, no VJP: all, any)
     kind: str = "elementwise"
     # torch has it as a Tensor method too (x.exp()).
     method: bool = True
@@ -109,6 +110,8 @@ class Op:
     #   return_type: (name, fields) where torch returns a named tuple (max with
     #     dim: values, indices); the op's forward computes the first field, the
     #     only differentiable one, and `others(*arrays, **params)` the rest.
+    #   fields: the field names of the named tuple a composite returns (qr: Q, R), for
+    #     the case language's `qr(A).R` (ops with return_type take its names).
     #   leading_param: a variadic op whose torch signature puts this param first
     #     (einsum(equation, *operands)).
     #   value_field: which field of return_type the forward computes (default 0;
@@ -119,6 +122,11 @@ class Op:
     #     entries (split: narrow of each piece); the op then needs no VJP of its own.
     #   binary_alias: the op that a tensor in place of `dim` means (max(input,
     #     other) is maximum(input, other)).
+    #   namespace: "linalg" where torch's function of this name is torch.linalg.<name> and
+    #     the top-level torch.<name> is another function (svd: torch.svd returns V, not Vh);
+    #     callers look the function up with `module_function`.
+    #   aliases: {alias: param} keyword names torch also accepts (axis= for dim=,
+    #     keepdims= for keepdim=), declared from the table in ops/numpy_aliases.py.
     #   selects: callable(*arrays, **params) -> the selected indices (or None), taken
     #     when the op runs, as torch saves them; the VJP then gets `selected=` and
     #     the engine saves neither input nor output for it (the inputs that
@@ -168,6 +176,10 @@ class Op:
         params = {}
         for p, value in zip(self.params, extra):
             params[p.name] = value
+        if kwargs:
+            aliases = self.extra.get("aliases")
+            if aliases:
+                kwargs = _unalias(self.name, aliases, kwargs, params)
         for key, value in kwargs.items():
             if key not in self.param_names():
                 raise TypeError(f"{self.name}() got an unexpected keyword argument '{key}'")
@@ -180,6 +192,17 @@ class Op:
                     raise TypeError(f"{self.name}() missing required argument: '{p.name}'")
                 params[p.name] = p.default
         return tuple(tensors), params
+
+
+def _unalias(name: str, aliases: dict, kwargs: dict, positional: dict) -> dict:
+    """torch's numpy-style keyword names (axis= for dim=, keepdims= for keepdim=) renamed."""
+    renamed = {}
+    for key, value in kwargs.items():
+        target = aliases.get(key, key)
+        if target in renamed or target in positional or (target != key and target in kwargs):
+            raise TypeError(f"{name}() got multiple values for argument '{target}'")
+        renamed[target] = value
+    return renamed
 
 
 def _by_name(name: str, order: tuple, args: tuple, kwargs: dict) -> dict:
@@ -204,6 +227,13 @@ def torch_style(op: "Op", tensors: tuple, params: dict) -> tuple[tuple, dict]:
     if op.extra.get("positional") is None:
         return tuple(tensors), dict(params)
     return (), {**dict(zip(op.inputs, tensors)), **params}
+
+
+def module_function(module, op: "Op"):
+    """The function of `op` in torch or the engine: torch.linalg.svd for the entry svd."""
+    if op.extra.get("namespace") == "linalg":
+        return getattr(module.linalg, op.name)
+    return getattr(module, op.name)
 
 
 def vjp_by_input(*rules):
@@ -257,3 +287,5 @@ def _load_all() -> None:
         return
     _loaded = True
     from verifier.ops import catalog  # noqa: F401
+    from verifier.ops.numpy_aliases import declare_aliases
+    declare_aliases(OPS)

@@ -8,8 +8,10 @@ Without dim, max/min/median share the gradient evenly among tied elements (torch
 evenly_distribute_backward); with dim, the selected index alone gets it.
 
 Ties: max/min/median with dim select the first index among ties, sort is stable,
-cummax/cummin select the last index, as torch 2.13 on CPU. topk at ties selects
-in index order here; torch does not specify its order there.
+cummax/cummin select the last index, as torch 2.13 on CPU. torch does not specify
+which of tied elements topk selects: the oracle derives both orders there and
+the elements whose gradient depends on the choice are undefined, either value
+accepted (oracle/ties.py).
 """
 
 from __future__ import annotations
@@ -235,8 +237,9 @@ def _topk_sympy(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     if np.ndim(a) == 0:
         return np.asarray(a, dtype=object), np.zeros((), dtype=object)
     d = _one(dim, np.ndim(a))
-    values = map_slices(a, d, lambda xs: [select.order_stat(j, largest, xs) for j in range(k)])
-    index = map_slices(a, d, lambda xs: [select.order_index(j, largest, xs) for j in range(k)])
+    ties = select.tie_mode(open_order=True)  # torch does not say which tied element topk takes
+    values = map_slices(a, d, lambda xs: [select.order_stat(j, largest, xs, ties) for j in range(k)])
+    index = map_slices(a, d, lambda xs: [select.order_index(j, largest, xs, ties) for j in range(k)])
     return values, index
 
 
@@ -251,8 +254,9 @@ register(Op(
     extra={"return_type": ("topk", ("values", "indices")),
            "others": lambda a, k, **p: (_topk_indices(a, k, **p),),
            "selects": lambda a, k, **p: _topk_indices(a, k, **p) if np.ndim(a) else None},
-    kinks="the k largest (or smallest) in order; at ties the verifier takes index order, "
-          "where torch leaves the order unspecified",
+    kinks="the k largest (or smallest) in order; torch leaves the order of ties unspecified, "
+          "so where ties decide which element gets the gradient there is no derivative and "
+          "either choice is accepted",
     doc="topk(x, k, dim=-1, largest=true) = (values, indices); write [0] for the values",
 ))
 

@@ -200,3 +200,56 @@ class ZeroAtOrigin(sp.Function):
         # A number r that SymPy cannot prove zero or nonzero: decide it numerically.
         f, r = self.args
         return sp.Integer(0) if sp.N(r, 50) == 0 else f.evalf(prec)
+
+
+class SincDerivative(sp.Function):
+    """SincDerivative(n, x): the n-th derivative of sinc(x) = sin(pi x) / (pi x), analytic at 0.
+
+    sinc has no kink at 0: its series is sum_k (-1)^k (pi x)^(2k) / (2k + 1)!, so the n-th
+    derivative there is 0 for odd n and (-1)^(n/2) pi^n / (n + 1) for even n (sinc''(0) =
+    -pi^2 / 3).  A Piecewise with the value 1 at 0 would differentiate its constant branch
+    to 0 at every order; this family differentiates into itself instead.
+    """
+
+    @classmethod
+    def _evaluate(cls, n, x):
+        if not n.is_Integer or not x.is_number:
+            return None
+        return cls.explicit(int(n), x)
+
+    eval = _evaluate
+
+    @staticmethod
+    def explicit(n: int, x):
+        """The closed form: a Piecewise with the series value at 0 (compile.py evaluates it)."""
+        t = sp.Dummy("t", real=True)
+        away = sp.diff(sp.sin(sp.pi * t) / (sp.pi * t), t, n).subs(t, x)
+        at_zero = sp.Integer(0) if n % 2 else (-1) ** (n // 2) * sp.pi ** n / (n + 1)
+        if x.is_number:
+            return at_zero if x.is_zero else away
+        return sp.Piecewise((at_zero, sp.Eq(x, 0)), (away, True))
+
+    def fdiff(self, argindex=2):
+        n, x = self.args
+        return SincDerivative(n + 1, x) if argindex == 2 else sp.Integer(0)
+
+
+def sinc(x):
+    return SincDerivative(sp.Integer(0), x)
+
+
+class LogAbs(sp.Function):
+    """log|x|: -oo at 0 (SymPy's log(0) is the unsigned zoo), derivative 1/x everywhere, so
+    at 0 the slope is SymPy's unsigned infinity (and 0 * zoo = nan where nothing depends on
+    it), not sign(0) / |0| = 0 * zoo."""
+
+    @classmethod
+    def _evaluate(cls, x):
+        if x.is_number:
+            return -sp.oo if x.is_zero else sp.log(sp.Abs(x))
+        return None
+
+    eval = _evaluate
+
+    def fdiff(self, argindex=1):
+        return 1 / self.args[0]

@@ -19,21 +19,89 @@ selection.py), so loading the registry imports no SymPy.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import sympy as sp
 
 # Numbers equal to this many significant digits count as tied (as TieShare decides ties).
 TIE_DIGITS = 50
 
 
+# At a tie a selection is not differentiable: which tied element gets the gradient is
+# a convention.  torch fixes it for max/min/median with dim, sort and cummax/cummin
+# (the registry follows torch) and leaves it open for topk.  Every form asks
+# `tie_mode(...)` for its mode, which records the kind asked, so that the oracle can
+# derive the case again (oracle/ties.py): once with every tie's selection NaN
+# (MARK_TIES: the elements a tie decides come out undefined), and for open ties once
+# with them broken in reverse index order (the other value torch may return).  The
+# mode is an argument of the form (descending + 2·mode), not a global read at
+# evaluation, so SymPy's cache of evaluated functions cannot mix the passes up.
+FIXED, OPEN, OPEN_REVERSED, MARK_TIES = 0, 1, 2, 3
+_PASS = contextvars.ContextVar("tie_pass", default=None)  # None, 'mark' or 'reverse'
+_ASKED = contextvars.ContextVar("tie_kinds_asked", default=None)
+
+
+def tie_mode(open_order: bool = False) -> int:
+    """The tie mode of a selection whose tie order torch fixes or leaves open (topk)."""
+    asked = _ASKED.get()
+    if asked is not None:
+        asked.add("open" if open_order else "fixed")
+    derivation_pass = _PASS.get()
+    if derivation_pass == "mark":
+        return MARK_TIES
+    if open_order:
+        return OPEN_REVERSED if derivation_pass == "reverse" else OPEN
+    return FIXED
+
+
+@contextlib.contextmanager
+def tie_pass(name: str | None = None):
+    """Derive under pass `name` (None, 'mark' or 'reverse'); yields the set of tie kinds
+    ('fixed', 'open') that the forms asked for, and 'tie' once a derivative met a tie."""
+    asked: set = set()
+    tokens = _PASS.set(name), _ASKED.set(asked)
+    try:
+        yield asked
+    finally:
+        _PASS.reset(tokens[0])
+        _ASKED.reset(tokens[1])
+
+
+def _mode(code) -> tuple[bool, bool, bool]:
+    """(descending, reverse ties, mark ties) from the form's descending + 2·mode."""
+    code = int(code)
+    mode = code // 2
+    return bool(code % 2), mode == OPEN_REVERSED, mode == MARK_TIES
+
+
+def _chosen_is_tied(xs, chosen: int) -> bool:
+    tied = any(_tied(xs[j], xs[chosen]) for j in range(len(xs)) if j != chosen)
+    asked = _ASKED.get()
+    if tied and asked is not None:
+        asked.add("tie")  # the derivation met a tie: the other passes are needed
+    return tied
+
+
+class _Evaluated(sp.Function):
+    """A derivative of a selection is evaluated at every construction, not taken from
+    SymPy's cache, so that meeting a tie is recorded in every derivation that meets it."""
+
+    def __new__(cls, *args, **options):
+        return sp.Function.__new__.__wrapped__(cls, *args, **options)
+
+
 def _all_numbers(args) -> bool:
     return all(a.is_number for a in args)
 
 
-def stable_order(values, descending: bool) -> list[int]:
+def stable_order(values, descending: bool, reverse_ties: bool = False,
+                 mark_ties: bool = False) -> list[int]:
     """The indices of `values` (SymPy numbers) in stable sorted order.
 
     Exact comparisons where SymPy decides them; numbers that agree to TIE_DIGITS
-    digits are tied, so they keep their index order.
+    digits are tied, so they keep their index order (or the reverse one).
+    `mark_ties` changes nothing here: the derivatives read it.
     """
     approx = [sp.N(v, TIE_DIGITS + 10) for v in values]
     scale = max([abs(a) for a in approx] + [sp.Integer(1)])
@@ -42,7 +110,7 @@ def stable_order(values, descending: bool) -> list[int]:
     def before(i, j):
         # Does element i come before element j (i < j in index order)?
         if abs(approx[i] - approx[j]) <= tolerance:
-            return True  # tied: index order
+            return not reverse_ties  # tied: index order, or its reverse
         return (approx[i] > approx[j]) if descending else (approx[i] < approx[j])
 
     order: list[int] = []
@@ -61,7 +129,7 @@ class OrderStat(sp.Function):
     def _evaluate(cls, rank, descending, *xs):
         if not rank.is_Integer or not _all_numbers(xs):
             return None
-        return xs[stable_order(xs, bool(descending))[int(rank)]]
+        return xs[stable_order(xs, *_mode(descending))[int(rank)]]
 
     # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
     eval = _evaluate
@@ -76,14 +144,16 @@ class OrderStat(sp.Function):
         return all(a.is_real for a in self.args[2:]) or None
 
 
-class IsSelected(sp.Function):
+class IsSelected(_Evaluated):
     """IsSelected(i, rank, descending, *xs) = 1 if x_i is at `rank` of the stable sort, else 0."""
 
     @classmethod
     def _evaluate(cls, index, rank, descending, *xs):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
-        chosen = stable_order(xs, bool(descending))[int(rank)]
+        chosen = stable_order(xs, *_mode(descending))[int(rank)]
+        if _chosen_is_tied(xs, chosen) and _mode(descending)[2] and _tied(xs[int(index)], xs[chosen]):
+            return sp.nan
         return sp.Integer(1 if chosen == int(index) else 0)
 
     eval = _evaluate
@@ -99,7 +169,7 @@ class OrderIndex(sp.Function):
     def _evaluate(cls, rank, descending, *xs):
         if not rank.is_Integer or not _all_numbers(xs):
             return None
-        return sp.Integer(stable_order(xs, bool(descending))[int(rank)])
+        return sp.Integer(stable_order(xs, *_mode(descending))[int(rank)])
 
     eval = _evaluate
 
@@ -107,12 +177,15 @@ class OrderIndex(sp.Function):
         return sp.Integer(0)
 
 
-def order_stat(rank: int, descending: bool, xs):
-    return OrderStat(sp.Integer(rank), sp.Integer(int(descending)), *xs)
+def order_stat(rank: int, descending: bool, xs, ties: int | None = None):
+    """OrderStat; `ties` a tie_mode (default: the fixed ties' current mode)."""
+    ties = tie_mode() if ties is None else ties
+    return OrderStat(sp.Integer(rank), sp.Integer(int(descending) + 2 * ties), *xs)
 
 
-def order_index(rank: int, descending: bool, xs):
-    return OrderIndex(sp.Integer(rank), sp.Integer(int(descending)), *xs)
+def order_index(rank: int, descending: bool, xs, ties: int | None = None):
+    ties = tie_mode() if ties is None else ties
+    return OrderIndex(sp.Integer(rank), sp.Integer(int(descending) + 2 * ties), *xs)
 
 
 class EvenOrderStat(sp.Function):
@@ -132,16 +205,20 @@ class EvenOrderStat(sp.Function):
         return EvenShare(sp.Integer(argindex - 3), rank, descending, *xs)
 
 
-class EvenShare(sp.Function):
+class EvenShare(_Evaluated):
     """[x_i equals the selected element] / (how many elements equal it)."""
 
     @classmethod
     def _evaluate(cls, index, rank, descending, *xs):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
-        order = stable_order(xs, bool(descending))
+        order = stable_order(xs, *_mode(descending))
         chosen = order[int(rank)]
         tied = [i for i in range(len(xs)) if _tied(xs[i], xs[chosen])]
+        if len(tied) > 1 and _ASKED.get() is not None:
+            _ASKED.get().add("tie")
+        if _mode(descending)[2] and len(tied) > 1 and int(index) in tied:
+            return sp.nan
         return sp.Rational(1, len(tied)) if int(index) in tied else sp.Integer(0)
 
     eval = _evaluate
@@ -157,4 +234,4 @@ def _tied(a, b) -> bool:
 
 
 def even_order_stat(rank: int, descending: bool, xs):
-    return EvenOrderStat(sp.Integer(rank), sp.Integer(int(descending)), *xs)
+    return EvenOrderStat(sp.Integer(rank), sp.Integer(int(descending) + 2 * tie_mode()), *xs)

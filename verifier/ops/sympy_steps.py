@@ -131,3 +131,28 @@ class XLogY(sp.Function):
 
 def xlogy(x, y, shift=0):
     return XLogY(sp.Integer(shift), x, y)
+
+
+class TorchAtan2(sp.Function):
+    """torch's atan2(y, x): SymPy's atan2, and 0 at the origin (IEEE's atan2(+0, +0), where
+    SymPy's is undefined).  The angle has no derivative at the origin; torch's gradient
+    there is 0 (its convention, as relu'(0) = 0), so the first derivatives
+    x / (x² + y²) and -y / (x² + y²) are taken as 0 there."""
+
+    @classmethod
+    def _evaluate(cls, y, x):
+        if y.is_number and x.is_number:
+            return sp.Integer(0) if y.is_zero and x.is_zero else sp.atan2(y, x)
+        return None
+
+    eval = _evaluate
+
+    def fdiff(self, argindex=1):
+        y, x = self.args
+        origin = sp.And(sp.Eq(x, 0), sp.Eq(y, 0))
+        return sp.Piecewise((0, origin), (x / (x**2 + y**2) if argindex == 1 else
+                                          -y / (x**2 + y**2), True))
+
+
+def atan2(y, x):
+    return TorchAtan2(y, x)

@@ -33,6 +33,7 @@ from verifier.oracle.graph.compile import Unsupported as GraphUnsupported
 from verifier.oracle.graph.derivation import GraphDerivation
 from verifier.oracle.longdouble import Unsupported
 from verifier.oracle.point import case_point
+from verifier.oracle.ties import derive_tie_orders, tie_marks
 
 GRAPH_ERRORS = ("nonscalar_output", "backward_twice", "inplace_saved", "inplace_leaf")
 NO_GRAPH = "the exact oracle has no autograd graph: expected errors are checked on the autograd backends"
@@ -73,8 +74,10 @@ class SympyOracle:
             return run
         try:
             point = case_point(case, dtype)
-            derivation = self._derive(case, point, follow, dtype)
+            derivation, marked, reversed_ = derive_tie_orders(
+                lambda: self._derive(case, point, follow, dtype))
             self._fill(run, derivation, point)
+            _mark_ties(run, tie_marks(derivation, marked, reversed_))
         except CaseError as exc:
             run.error_kind, run.error_message = exc.kind, str(exc)
         except TimeLimit:
@@ -196,3 +199,16 @@ def _floats(p) -> np.ndarray:
     if p.uniform is not None:
         return np.full(p.shape, float(p.uniform))
     return floats_of(p.as_fractions())
+
+
+def _mark_ties(run: OracleRun, marks: dict) -> None:
+    """Elements a tie decides: undefined, with the values the conventions admit."""
+    for key, (mask, admitted) in marks.items():
+        run.undefined[key] = mask | np.asarray(run.undefined.get(key, False), dtype=bool)
+        run.convention[key] = mask
+        run.alternative[key] = floats_of(admitted)
+    if marks:
+        run.exactness = "; ".join(filter(None, [run.exactness, (
+            f"{', '.join(sorted(marks))}: some elements sit at a tie of a selection, where no "
+            "derivative exists; torch's convention is required there, or either order where "
+            "torch leaves it open (topk)")]))

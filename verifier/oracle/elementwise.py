@@ -18,7 +18,7 @@ from verifier.lang import ir
 from verifier.lang.interpreter import Interpreter, Limits
 from verifier.oracle.derivation import DEFAULT_LIMITS, Derivation, check_seed, is_zero
 from verifier.oracle.evaluate import as_sympy
-from verifier.oracle.generic import Generic, GenericNamespace
+from verifier.oracle.generic import Generic, GenericNamespace, NotElementwise
 from verifier.oracle.point import PointInput
 from verifier.oracle.values import Valuation
 
@@ -31,6 +31,9 @@ class GenericDerivation(Derivation):
     def __init__(self, case: Case, point: dict, follow=None, limits: Limits = DEFAULT_LIMITS,
                  mode: str | None = None) -> None:
         super().__init__(case, point, follow, limits)
+        if any(p.boolean for p in point.values()):
+            # a mask is not a number that one generic element could stand for
+            raise NotElementwise("a bool input (dtype: bool)")
         # Dummies: unforgeable, so an input named like another input's element cannot alias it
         self.input_symbols = {name: sp.Dummy(name, real=True) for name in point}
         self.valuation = Valuation({self.input_symbols[n]: p for n, p in point.items()}, mode)

@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from verifier.contract import CaseError
-from verifier.lang.interpreter import Namespace, RegistryOperators
+from verifier.lang.interpreter import MASK_INDEX_MESSAGE, Namespace, RegistryOperators
 from verifier.ops import registry
 from verifier.oracle.evaluate import at_point, decide, rational
 
@@ -153,6 +153,16 @@ class SympyNamespace(RegistryOperators, Namespace):
 
     def numel(self, value) -> int | None:
         return int(value.size) if isinstance(value, np.ndarray) else None
+
+    def index_tensor(self, value):
+        if not isinstance(value, np.ndarray) or value.ndim == 0:
+            return None
+        items = value.ravel().tolist()
+        if any(isinstance(v, (bool, np.bool_, sp.logic.boolalg.Boolean)) for v in items):
+            raise CaseError("other", MASK_INDEX_MESSAGE)
+        if not all(isinstance(v, sp.Integer) or isinstance(v, int) for v in items):
+            return None
+        return np.array([int(v) for v in items], dtype=np.int64).reshape(value.shape).tolist()
 
     # --- conditions ------------------------------------------------------------
     def compare(self, op: str, a, b):

@@ -30,12 +30,17 @@ class PointInput:
     uniform: Fraction | None = None
     floats: np.ndarray | None = None
     fractions: np.ndarray | None = None
+    # A bool input (`dtype: bool`): its 0/1 values mean False/True, a mask, not numbers.
+    boolean: bool = False
     _rationals: np.ndarray | None = field(default=None, repr=False)
 
     def rationals(self) -> np.ndarray:
-        """Object array of SymPy Rationals (built once; costly for large inputs)."""
+        """Object array of SymPy Rationals (built once; costly for large inputs); SymPy's
+        true/false for a bool input."""
         if self._rationals is None:
-            if self.uniform is not None:
+            if self.boolean:
+                self._rationals = _map(self.as_fractions(), lambda v: sp_truth(v != 0))
+            elif self.uniform is not None:
                 self._rationals = np.full(self.shape, rational(self.uniform), dtype=object)
             elif self.fractions is not None:
                 self._rationals = _map(self.fractions, rational)
@@ -98,6 +103,11 @@ def point_input(spec: Input, dtype: str) -> PointInput:
         raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
     exact = spec.exact
     shape = spec.shape
+    if spec.dtype is not None:
+        # An int64/int32/bool input: the same integers in every run, never rounded.
+        if spec.kind == "fill" and exact.size:
+            return PointInput(spec.name, shape, uniform=exact.flat[0], boolean=spec.dtype == "bool")
+        return PointInput(spec.name, shape, fractions=exact, boolean=spec.dtype == "bool")
     if spec.kind == "fill" and exact.size:
         value = exact.flat[0]
         if dtype != "exact":
@@ -139,6 +149,11 @@ def case_point(case: Case, dtype: str) -> dict[str, PointInput]:
 
 def same_point(a: dict[str, PointInput], b: dict[str, PointInput]) -> bool:
     return a.keys() == b.keys() and all(a[k].same_values(b[k]) for k in a)
+
+
+def sp_truth(value: bool):
+    import sympy
+    return sympy.true if value else sympy.false
 
 
 def _round(value: float, dtype: str) -> float:

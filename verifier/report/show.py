@@ -104,6 +104,12 @@ def _inputs_section(case) -> list[str]:
     items = list(case.inputs.items()) + ([("seed", case.seed)] if case.seed is not None else [])
     for name, inp in items:
         grad = "requires grad" if inp.requires_grad and name != "seed" else "no grad"
+        dtype = getattr(inp, "dtype", None)
+        if dtype is not None:  # an int64/int32/bool input: that dtype in every run
+            values = str(inp.native().tolist()).replace("True", "true").replace("False", "false")
+            lines.append(f"    {name}: {inp.kind}, shape {inp.shape}, {dtype} in every run, "
+                         f"{grad}: {values}")
+            continue
         lines.append(f"    {name}: {inp.kind}, shape {inp.shape}, {grad}: "
                      f"{format_array(inp.exact, 'exact')}")
     return lines

@@ -7,6 +7,7 @@ same registered function as `verifier.engine.conv2d`.
 import functools
 
 from verifier.engine.functional import FUNCTIONS
+from verifier.ops.numpy_aliases import NOT_IN_FUNCTIONAL
 
 # The registered functions that torch.nn.functional has under the same name.
 NAMES = (
@@ -25,6 +26,22 @@ NAMES = (
 )
 
 globals().update({name: FUNCTIONS[name] for name in NAMES})
+
+def _dim_only(function):
+    """torch.nn.functional's Python-level version of a function: no numpy-style `axis=`."""
+    def strict(*args, **kwargs):
+        for alias in ("axis", "keepdims"):
+            if alias in kwargs:
+                raise TypeError(f"{function.__name__}() got an unexpected keyword argument "
+                                f"'{alias}'")
+        return function(*args, **kwargs)
+    strict.__name__ = strict.__qualname__ = function.__name__
+    strict.__doc__ = function.__doc__
+    strict.__wrapped__ = function
+    return strict
+
+
+globals().update({name: _dim_only(FUNCTIONS[name]) for name in NOT_IN_FUNCTIONAL})
 
 # Functions built from the registry's (interpolate, batch_norm, one_hot, ...).
 from verifier.engine.nn.functional_extra import FUNCTIONS as _EXTRA  # noqa: E402

@@ -152,11 +152,9 @@ FUNCTIONS = {
 
 
 def _atan2(y, x):
-    """atan2(y, x): exact 0 on the positive x axis, undefined at the origin (as SymPy)."""
+    """torch's atan2(y, x): exact 0 on the positive x axis and at the origin (IEEE)."""
     if isinstance(y, fmpq) and isinstance(x, fmpq):
-        if y == 0 and x == 0:
-            return NAN
-        if y == 0 and x > 0:
+        if y == 0 and x >= 0:
             return fmpq(0)
     y, x = (arb(v) if isinstance(v, fmpq) else v for v in (y, x))
     if is_nan(y) or is_nan(x):
@@ -284,7 +282,7 @@ class Compiled:
         if name in FUNCTIONS:
             f = FUNCTIONS[name]
             return lambda arrays, rows, d: _map1(f, args[0](arrays, rows, d))
-        if name == "atan2":
+        if name in ("atan2", "TorchAtan2"):
             y, x = args
             return lambda arrays, rows, d: _map2(_atan2, y(arrays, rows, d), x(arrays, rows, d))
         if name == "polygamma" and e.args[0].is_Integer and e.args[0] >= 0:
@@ -304,6 +302,9 @@ class Compiled:
             return lambda arrays, rows, d: _map1(_heaviside, args[0](arrays, rows, d))
         if name == "DiracDelta" and len(args) == 1:
             return lambda arrays, rows, d: _map1(_delta, args[0](arrays, rows, d))
+        if name == "SincDerivative":
+            from verifier.ops.sympy_functions import SincDerivative
+            return self._compile(SincDerivative.explicit(int(e.args[0]), e.args[1]))
         if name == "ZeroAtOrigin":
             f, r = args
             return lambda arrays, rows, d: _where_zero(r(arrays, rows, d), f, arrays, rows, d)

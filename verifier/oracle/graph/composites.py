@@ -6,6 +6,11 @@ dim, log, division: the registry's SymPy forms say the same); norm is
 kink); prod is a chain of products along the dim (exact where elements are
 0); amax and amin are, at the point, the linear map that shares the
 gradient evenly between tied maxima (the registry's convention at ties).
+var is sum((x - mean)²) / max(0, N - correction) and std its root with the
+zero-variance convention of norm (gradient 0); with no degree of freedom left
+both are NaN, and so are their gradients.  cumprod is a chain of running
+products, logcumsumexp log(cumsum(exp(x))) (exact arithmetic needs no shift;
+exp(-inf) = 0 and log(0) = -inf are exact).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from verifier.ops.dims import axes, keep_shape
 from verifier.ops.registry import Op
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearMap, LinearRule
+from verifier.oracle.graph.tape import T
+from verifier.oracle.graph.undefined import divided_by_zero
 
 
 def _logsumexp(ns, tensors, params):
@@ -138,7 +145,64 @@ def _extreme(largest: bool):
     return apply
 
 
+def _var(ns, tensors, params):
+    import sympy as sp
+
+    from verifier.ops.statistics import _divisor
+    (x,) = tensors
+    dim, keepdim = params.get("dim"), params.get("keepdim", False)
+    divisor = _divisor(x.shape, dim, params.get("unbiased"), params.get("correction"))
+    mean = ns.call("mean", [x], {"dim": dim, "keepdim": True})
+    if divisor == 0:
+        # The mean's share of d total/dx, -(2/N) sum(x - mean), is exactly 0; through an
+        # infinite slope it would read inf - inf, so the mean is taken as a constant here.
+        mean = T(mean.value)
+    centered = ns.call("sub", [x, mean], {})
+    total = ns.call("sum", [ns.call("mul", [centered, centered], {})],
+                    {"dim": dim, "keepdim": keepdim})
+    if divisor == 0:  # no degree of freedom left: total / +0 (torch: inf, or nan at 0/0)
+        return divided_by_zero(ns, total)
+    return ns.call("div", [total, ns.tensor_of(sp.Rational(divisor))], {})
+
+
+def _std(ns, tensors, params):
+    import sympy as sp
+    return _root(ns, sp.Integer(2), _var(ns, tensors, params))
+
+
+def _cumprod(ns, tensors, params):
+    (x,) = tensors
+    if x.value.ndim == 0:
+        return x
+    d = axes(params["dim"], x.value.ndim)[0]
+
+    def part(i):
+        return ns.call("index", [x], {"index": (slice(None),) * d + (i,)})
+    running, parts = part(0), []
+    parts.append(running)
+    for i in range(1, x.shape[d]):
+        running = ns.call("mul", [running, part(i)], {})
+        parts.append(running)
+    return ns.call("stack", [parts], {"dim": d})
+
+
+def _logcumsumexp(ns, tensors, params):
+    (x,) = tensors
+    total = ns.call("cumsum", [ns.call("exp", [x], {})], {"dim": params["dim"]})
+    return ns.call("log", [total], {})
+
+
+def _vector_norm(ns, tensors, params):
+    return _norm(ns, tensors, {"p": params.get("ord", 2), "dim": params.get("dim"),
+                               "keepdim": params.get("keepdim", False)})
+
+
 COMPOSITES = {
+    "vector_norm": _vector_norm,
+    "var": _var,
+    "std": _std,
+    "cumprod": _cumprod,
+    "logcumsumexp": _logcumsumexp,
     "logsumexp": _logsumexp,
     "softmax": _softmax,
     "log_softmax": _log_softmax,

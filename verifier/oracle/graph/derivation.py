@@ -86,7 +86,7 @@ class GraphDerivation(Derivation):
                 tangent = _exact_array(hvp_direction(spec.shape)) if case.order == 2 else None
                 leaves[name] = env[name] = tape.leaf(values, tangent)
             else:
-                env[name] = T(values)
+                env[name] = _constant(self.ns, spec, values)
         result, self.env, self.trace = Interpreter(self.ns, self.limits, self.follow).run(
             case.program, env)
         output = self.ns.tensor(result)
@@ -148,11 +148,13 @@ class GraphDerivation(Derivation):
         return out
 
     # --- claims ------------------------------------------------------------------------
-    def claim(self, expr: ir.Expr):
-        env = dict(self.env)
+    def claim(self, expr: ir.Expr, bits: int | None = None):
+        # A claim needs values only: the variables enter as constants, so no rule is asked
+        # for derivatives (inverse() in the claim of an order-2 case has none to give).
+        env = {k: T(v.value) if isinstance(v, T) else v for k, v in self.env.items()}
         if self.seed_values is not None:
             env["seed"] = T(self.seed_values)
-        with Precision(self.bits):
+        with Precision(bits or self.bits):
             result, _, _ = Interpreter(self.ns, self.limits).run(ir.Program(body=(), result=expr),
                                                                  env)
             return ClaimValue(expr, self.ns.tensor(result))
@@ -191,7 +193,42 @@ class GraphDerivation(Derivation):
                                         f"{exact_values.size} elements: " + "; ".join(parts) + more)
         if self.identity(value, field):
             return result_type(field, "pass", IDENTITY, max_err)
+        if not all_exact:
+            refuted = self._refute(claim, exact_values)
+            if refuted is not None:
+                index, bits, difference = refuted
+                where = f"{field}{list(map(int, index))}" if exact_values.shape else field
+                return result_type(field, "fail", f"certified at {bits} bits", difference,
+                                   f"the claim {claim.text!r} is wrong: at {where} it differs "
+                                   f"from the exact value {_text(exact_values[index])} by "
+                                   f"{difference:.3g}, beyond {TARGET_DIGITS} digits "
+                                   f"(certified at {bits} bits)")
         return result_type(field, "pass", EXACT if all_exact else self._digits_how(), max_err)
+
+    def _refute(self, claim, exact_values: np.ndarray):
+        """Where the exact value is a rational and the claim a ball that agrees to the target
+        digits (sqrt(2) claimed for six Newton steps, off by 3e-49), the claim at more bits
+        may be certified to differ: (index, bits, |difference|) then, else None."""
+        from flint import arb, fmpq
+        rational = [i for i, e in enumerate(exact_values.ravel()) if type(number(e)) is fmpq]
+        if not rational:
+            return None
+        bits = self.bits
+        while bits < MAX_PREC:
+            bits = min(4 * bits, MAX_PREC)
+            with Precision(bits):
+                claimed = np.broadcast_to(self.claim(claim.expr, bits).tensor.value,
+                                          exact_values.shape)
+                for i in rational:
+                    c = number(claimed.ravel()[i])
+                    if type(c) is fmpq:
+                        continue  # compared exactly already
+                    d = arb(c) - arb(number(exact_values.ravel()[i]))
+                    if d.is_finite() and not d.contains(0):
+                        index = np.unravel_index(i, exact_values.shape) if exact_values.shape \
+                            else ()
+                        return index, bits, abs(float(d.mid()))
+        return None
 
     def _digits_how(self) -> str:
         return f"{TARGET_DIGITS} certified digits at these inputs"
@@ -240,12 +277,14 @@ def error_bounds(case: Case, point: dict, trace: tuple, dtype: str,
         ns = GraphNamespace(tape, dtype, MidpointDecisions(), literal_rounding=u)
         env, leaves = {}, {}
         for name, spec in case.inputs.items():
-            values = _balls(_values(point[name]), u, as_ball)
+            values = _values(point[name])
+            if spec.dtype is None:  # an int64/int32/bool input is not rounded: exact
+                values = _balls(values, u, as_ball)
             if spec.requires_grad:
                 tangent = _exact_array(hvp_direction(spec.shape)) if case.order == 2 else None
                 leaves[name] = env[name] = tape.leaf(values, tangent)
             else:
-                env[name] = T(values)
+                env[name] = _constant(ns, spec, values)
         result, _, _ = Interpreter(ns, limits, trace).run(case.program, env)
         output = ns.tensor(result)
         seed = _balls(_values(point["seed"]), u, as_ball) if "seed" in point else \
@@ -258,6 +297,14 @@ def error_bounds(case: Case, point: dict, trace: tuple, dtype: str,
             for name, h in dots.items():
                 bounds[f"hvp.{name}"] = radii(h)
         return bounds
+
+
+def _constant(ns, spec, values: np.ndarray) -> T:
+    """An input that is not differentiated; an int64/int32 one keeps its dtype for torch's
+    promotion (integer_typing.py; a bool one is recognized by its values)."""
+    if spec.dtype in ("int64", "int32"):
+        return ns.integers.mark(T(values), np.dtype(spec.dtype))
+    return T(values)
 
 
 def _balls(values: np.ndarray, u: float, as_ball) -> np.ndarray:
@@ -313,7 +360,9 @@ def _text(v) -> str:
 
 
 def _values(p) -> np.ndarray:
-    """A point input's values as exact rationals."""
+    """A point input's values as exact rationals (a bool input's as Python bools)."""
+    if p.boolean:
+        return object_array([bool(v != 0) for v in p.as_fractions().ravel().tolist()], p.shape)
     if p.uniform is not None:
         return object_array([exact(p.uniform)] * int(np.prod(p.shape, dtype=np.int64)), p.shape)
     if p.floats is not None:

@@ -79,15 +79,17 @@ class Derived:
 def _pow_partial(symbols, i, d, exponent_is_tensor: bool):
     """pow's partials at a = 0, where SymPy's forms give 0 * log 0 or b * 0 / 0.
 
-    d(a^b)/da = b a^(b-1) (powsimp of a^b b / a); d(a^b)/db = a^b log a, which is 0 at
-    a = 0 for b > 0: a^b is identically 0 there as a function of b.
+    d(a^b)/da = b a^(b-1) (powsimp of a^b b / a), which is 0 for b = 0: a^0 is identically 1
+    as a function of a (0^0 = 1), where the form reads 0 * 0^-1.  d(a^b)/db = a^b log a,
+    which is 0 at a = 0 for b > 0: a^b is identically 0 there as a function of b; at b = 0
+    it jumps (0^b is 1 at 0, 0 above, inf below) and torch's convention is 0 too.
     """
     if len(symbols) == 1:  # one side is a constant
         return d if exponent_is_tensor else sp.powsimp(d)
     a, b = symbols
     if i == 0:
-        return sp.powsimp(d)
-    return sp.Piecewise((0, sp.And(sp.Eq(a, 0), b > 0)), (d, True))
+        return sp.Piecewise((0, sp.Eq(b, 0)), (sp.powsimp(d), True))
+    return sp.Piecewise((0, sp.And(sp.Eq(a, 0), b >= 0)), (d, True))
 
 
 def derived(op, params: dict, slots: tuple) -> Derived:

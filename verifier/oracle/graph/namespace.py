@@ -16,15 +16,25 @@ import sympy as sp
 from flint import arb, fmpq
 
 from verifier.contract import CaseError
-from verifier.lang.interpreter import Namespace, RegistryOperators
+from verifier.lang.interpreter import MASK_INDEX_MESSAGE, Namespace, RegistryOperators
 from verifier.ops import registry
 from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
+from verifier.oracle.graph.integer_typing import IntegerTyping, mark_literal
 from verifier.oracle.graph.linear import LinearRule, NotLinear, linear_map
-from verifier.oracle.graph.numbers import exact, is_exact, object_array
+from verifier.oracle.graph.logical import truth_reduction
+from verifier.oracle.graph.matrix_functions import MatrixExpRule, PinvRule
+from verifier.oracle.graph.numbers import exact, is_exact, is_nan, object_array
 from verifier.oracle.graph.products import MatmulRule, OuterRule, PerMatrixRule
+from verifier.oracle.graph.qr import qr_nodes
+from verifier.oracle.graph.spectral_ops import PRIMITIVES as SPECTRAL_PRIMITIVES
+from verifier.oracle.graph.spectral_ops import SPECTRAL
 from verifier.oracle.graph.tape import T, Tape
+
+# Ops of other kinds that act element by element on broadcast arguments (the mask of
+# masked_fill is a boolean argument, as where's condition).
+ELEMENTWISE_INDEXING = ("masked_fill",)
 
 INTEGER_PARAMS = ("dim", "int", "shape")
 
@@ -58,6 +68,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         self.notes = decisions.notes
         # error bounds: a non-integer literal is a ball of radius u|c| (integers stay exact)
         self.literal_rounding = literal_rounding
+        # which constants are integer or bool tensors, as torch types them (integer_typing.py)
+        self.integers = IntegerTyping(bounds=literal_rounding is not None)
 
     # --- literals ------------------------------------------------------------------
     def number(self, value, is_int: bool):
@@ -65,7 +77,7 @@ class GraphNamespace(RegistryOperators, Namespace):
         if self.literal_rounding is not None and is_exact(v) and v.q != 1:
             from verifier.oracle.graph.rounding import as_ball
             v = as_ball(v, self.literal_rounding)
-        return T(np.array(v, dtype=object))
+        return mark_literal(self.integers, T(np.array(v, dtype=object)), is_int)
 
     def constant(self, name: str):
         values = {"pi": arb.pi, "e": lambda: arb(1).exp(),  # inf, nan: the IEEE constants
@@ -94,7 +106,13 @@ class GraphNamespace(RegistryOperators, Namespace):
         else:
             tensors = tuple(self.tensor(t) for t in tensors)
         params = {name: self._param(op, name, v) for name, v in params.items()}
-        composite = composites.COMPOSITES.get(op.name)
+        # torch's dtype of a result computed from integer and bool constants alone
+        return self.integers.settle(op, tensors, params, self._apply(op, tensors, params))
+
+    def _apply(self, op, tensors, params):
+        if op.kind == "logical":  # all, any, count_nonzero: decided at the point, constant
+            return truth_reduction(op, tensors[0], params, self.decisions)
+        composite = composites.COMPOSITES.get(op.name) or SPECTRAL.get(op.name)
         if composite is not None:
             return composite(self, tensors, params)
         return self.primitive(op, tensors, params)
@@ -107,7 +125,14 @@ class GraphNamespace(RegistryOperators, Namespace):
                 return self._outer(tensors)
             if op.name in ("det", "inverse"):
                 return self._per_matrix(op, tensors[0])
-            if op.kind in ("elementwise", "binary") and not op.variadic:
+            if op.name == "qr":
+                return qr_nodes(self, tensors[0], params.get("mode", "reduced"))
+            if op.name in SPECTRAL_PRIMITIVES:
+                return SPECTRAL_PRIMITIVES[op.name](self, tensors, params)
+            if op.name in ("matrix_exp", "pinv"):
+                return self._matrix_function(op, tensors[0], params)
+            if (op.kind in ("elementwise", "binary") or op.name in ELEMENTWISE_INDEXING) \
+                    and not op.variadic:
                 return self._elementwise(op, tensors, params)
             return self._linear(op, tensors, params)
         except (ValueError, RuntimeError, IndexError) as exc:
@@ -179,6 +204,16 @@ class GraphNamespace(RegistryOperators, Namespace):
         rule = PerMatrixRule(op.name, x.value)
         return self.tape.record(rule.value(), [x], rule)
 
+    def _matrix_function(self, op, x, params):
+        # the registry's forward raises torch's error for a wrong shape
+        op.forward(np.zeros(x.shape), **{k: v for k, v in params.items() if k == "hermitian"})
+        if op.name == "matrix_exp":
+            rule = MatrixExpRule(x.value)
+        else:
+            rule = PinvRule(x.value, params)
+            self.notes.extend(n for n in rule.notes if n not in self.notes)
+        return self.tape.record(rule.value(), [x], rule)
+
     # --- conversions ----------------------------------------------------------------------
     def tensor_of(self, number) -> T:
         """A SymPy rational as a constant tensor."""
@@ -210,6 +245,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         if kind in INTEGER_PARAMS:
             return _plain_ints(value, self)
         if kind == "bool":
+            if value is None:
+                return None  # left out (var's unbiased: None is not False)
             return bool(self.truth(value)) if isinstance(value, T) else bool(value)
         if kind == "number":
             if value is None:
@@ -221,6 +258,8 @@ class GraphNamespace(RegistryOperators, Namespace):
             if self.literal_rounding is not None and isinstance(v, arb) and v.is_finite():
                 man, e = v.mid().man_exp()  # error bounds: a parameter at its midpoint
                 v = fmpq(int(man)) * fmpq(2) ** int(e) if e >= 0 else fmpq(int(man), 2 ** -int(e))
+            if isinstance(v, arb) and v.is_exact() and not v.is_finite() and not is_nan(v):
+                return sp.oo if v > 0 else -sp.oo  # masked_fill(x, m, -inf): an IEEE value
             if not is_exact(v):
                 raise Unsupported(f"{op.name}(): an irrational parameter {name}")
             return sp.Rational(int(v.p), int(v.q))
@@ -235,6 +274,8 @@ class GraphNamespace(RegistryOperators, Namespace):
         return result
 
     def subscript(self, value, index: tuple):
+        if isinstance(value, tuple):
+            return value[index[0] if len(index) == 1 else index]  # a field of a named tuple
         return self.call("index", [value], {"index": index if len(index) != 1 else index[0]})
 
     def transpose_all(self, value):
@@ -255,6 +296,16 @@ class GraphNamespace(RegistryOperators, Namespace):
 
     def numel(self, value) -> int | None:
         return value.size if isinstance(value, T) else None
+
+    def index_tensor(self, value):
+        if not isinstance(value, T) or value.value.ndim == 0 or value.node is not None:
+            return None  # a differentiated tensor is a float one: integer() refuses it
+        if _is_boolean(value.value):
+            raise CaseError("other", MASK_INDEX_MESSAGE)
+        items = value.value.ravel().tolist()
+        if not all(is_exact(v) and v.q == 1 for v in items):
+            return None
+        return np.array([int(v.p) for v in items], dtype=np.int64).reshape(value.shape).tolist()
 
     # --- conditions ------------------------------------------------------------------------
     def compare(self, op: str, a, b):
