@@ -198,6 +198,10 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None):
     numbers go to the registry's norm; 'nuc' needs singular values (torch.linalg)."""
     x = input if dtype is None else input.to(dtype)
     if p == "fro":
+        if not x.is_floating_point():
+            kind = {"bool": "Bool", "int64": "Long", "int32": "Int"}.get(x.dtype.name, x.dtype.name)
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
+                               f"as input. Got {kind}")
         return F["vector_norm"](x, 2, dim, keepdim=keepdim)
     if isinstance(p, str):
         raise NotImplementedError(f"norm(p={p!r}) is not supported by the verifier engine; use "

@@ -42,13 +42,19 @@ def _source(src, index: Tensor, like: Tensor) -> Tensor:
     return _detached(np.full(index.shape, src, dtype=like._array.dtype))
 
 
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002
-    """torch.scatter; reduce='add' accumulates (as scatter_add), 'multiply' is not supported."""
+def scatter(input, dim=None, index=None, src=None, *, value=None, reduce=None,  # noqa: A002
+            **aliases):
+    """torch.scatter; reduce='add' accumulates (as scatter_add), 'multiply' is not supported.
+    Other keywords (torch's axis= for dim) go to the registry entry, which decides on them."""
     source = value if src is None else src
+    arguments = dict(aliases, index=index, src=source)
+    if dim is not None:
+        arguments["dim"] = dim
     if reduce is None:
-        return F["scatter"](input, dim, index, source)
+        return F["scatter"](input, **arguments)
     if reduce == "add":
-        return F["scatter_add"](input, dim, index, _source(source, index, input))
+        arguments["src"] = _source(source, index, input)
+        return F["scatter_add"](input, **arguments)
     raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported by the verifier "
                               "engine; reduce='add' and scatter_reduce(reduce='sum'|'mean'|'amax'|"
                               "'amin') are")
