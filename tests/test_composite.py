@@ -8,6 +8,8 @@ string option arguments in the case language.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -89,9 +91,10 @@ def test_torch_positional_order_with_interleaved_options():
 def test_engine_nn_functional_names_are_torchs():
     for name in engine.nn.functional.NAMES:
         assert callable(getattr(torch.nn.functional, name)), name
+        # the same registered function underneath: F.relu adds torch's `inplace`, F.softmax
+        # refuses axis= (numpy_aliases.py) and accepts dtype=, F.max_pool2d adds return_indices
         function = getattr(engine.nn.functional, name)
-        # F.softmax refuses torch.softmax's axis= (numpy_aliases.py): a wrapper of the same function
-        assert getattr(function, "__wrapped__", function) is getattr(engine, name)
+        assert inspect.unwrap(function) is inspect.unwrap(getattr(engine, name))
 
 
 def test_random_dropout_is_refused():

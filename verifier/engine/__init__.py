@@ -5,14 +5,12 @@ Reverse mode (`backward`, `autograd.grad`), and forward mode
 derived from the same VJP rules (`verifier.engine.dual`).
 
 `import verifier.engine as torch` works for the subset of torch that the
-verifier's cases and the seed notebook use.
+verifier's cases, the seed notebook and other projects' operator tests use:
+the registry's functions, plus torch's API beyond them (`verifier.engine.api`).
 """
 
 from verifier.engine import autograd, cuda  # noqa: F401, I001  (methods must import last: it attaches operators)
-from verifier.engine.creation import (  # noqa: F401
-    DoubleTensor, FloatTensor, arange, eye, from_numpy, full, is_tensor, linspace,
-    manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
-)
+from verifier.engine.creation import DoubleTensor, FloatTensor, from_numpy, is_tensor, tensor  # noqa: F401
 from verifier.engine.dtypes import (  # noqa: F401
     bfloat16, bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int32,
     int64, long, set_default_dtype,
@@ -30,5 +28,11 @@ del FUNCTIONS
 from verifier.ops.spectral import old_svd as svd  # noqa: E402
 
 Tensor.svd = svd
+# torch's API beyond the registry: creation, random numbers, closeness, dtype facts,
+# composites (mm, unbind, ...), and the testing/autograd utilities.
+from verifier.engine import api as _api  # noqa: E402
+
+globals().update(_api.NAMESPACE)
+from verifier.engine import func, testing  # noqa: F401, E402
 
 __version__ = "2.13.0"  # the torch release whose semantics the engine follows

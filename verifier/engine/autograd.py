@@ -43,8 +43,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
-    """torch.autograd.grad: return d(sum outputs·grad_outputs)/d(inputs); .grad is untouched."""
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """torch.autograd.grad: return d(sum outputs·grad_outputs)/d(inputs); .grad is untouched.
+
+    is_grads_batched: the first dim of each grad_output indexes a batch of seeds; the
+    result stacks one gradient per seed (torch vmaps; here a loop over the batch).
+    """
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     outputs, seeds = _roots(outputs, grad_outputs)
     inputs = _as_list(inputs)
     for t in inputs:
@@ -66,6 +73,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "desired behavior.")
         result.append(g)
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    from verifier.engine.functional import FUNCTIONS
+    seeds = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    size = seeds[0]._array.shape[0]
+    per_seed = []
+    for b in range(size):
+        per_seed.append(grad(outputs, inputs, [s[b] for s in seeds],
+                             retain_graph=True if b < size - 1 else retain_graph,
+                             create_graph=create_graph, allow_unused=allow_unused,
+                             materialize_grads=materialize_grads))
+    return tuple(None if column[0] is None else FUNCTIONS["stack"](list(column))
+                 for column in zip(*per_seed))
 
 
 def _as_list(values):

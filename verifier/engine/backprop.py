@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from verifier.engine import dual, quiet
+from verifier.engine import anomaly, dual, quiet
 from verifier.engine.accumulation import accumulate, deliver, fit, owned, retain, to_leaf
+from verifier.engine.anomaly import ANOMALY
 from verifier.engine.grad_mode import GRAD_ENABLED
 from verifier.engine.graph import AccumulateGrad
+from verifier.engine.hooks import run_hooks
 from verifier.engine.tensor import Tensor, _detached, edge_of
 from verifier.ops.raw import RAW
 
@@ -90,6 +92,8 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
         node = pop()
         g = node.grad
         node.grad = None
+        if node.hooks is not None:
+            g = run_hooks(node.hooks, g)
         if type(node) is AccumulateGrad:
             to_leaf(node.variable, g)
             continue
@@ -108,6 +112,8 @@ def _propagate_arrays(ready, deps, retain_graph) -> None:
         else:
             grads = [None if edge is None or part is None else part(RAW, g, out, *arrays, **params)
                      for part, edge in zip(parts, edges)]
+        if ANOMALY[0]:
+            anomaly.check(node, grads)
         if node.retained:
             retain(node, g, False)
         for edge, array, ig in zip(edges, arrays, grads):
@@ -143,6 +149,8 @@ def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
         node = pop()
         g = node.grad
         node.grad = None
+        if node.hooks is not None:
+            g = run_hooks(node.hooks, g)
         if watch:
             deliver(node, g, capture, only, create_graph)
         if type(node) is AccumulateGrad:
@@ -152,6 +160,8 @@ def _propagate(ready, deps, retain_graph, create_graph, capture, only) -> None:
         if node.checks:
             node.check_saved()
         grads = _vjp_on_tensors(node, g) if create_graph else _vjp_on_arrays(node, g)
+        if ANOMALY[0]:
+            anomaly.check(node, grads)
         if node.retained:
             retain(node, g, create_graph)
         for edge, array, ig in zip(node.edges, node.arrays, grads):

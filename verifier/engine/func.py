@@ -78,3 +78,8 @@ def jacfwd(func, argnums: int | tuple = 0, has_aux: bool = False, *, randomness:
 def _zeros_like(t):
     from verifier.engine.tensor import _detached
     return _detached(np.zeros_like(t._array))
+
+
+# The reverse-mode transforms and vmap live in their own files; torch.func has them all.
+from verifier.engine.func_reverse import grad, grad_and_value, hessian, jacrev, vjp  # noqa: E402, F401
+from verifier.engine.vmap import vmap  # noqa: E402, F401

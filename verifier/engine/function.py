@@ -97,7 +97,7 @@ def apply_plan(plan, args, params):
         _leave_quiet(token)
     if type(out) is not _ndarray:
         out = np.asarray(out)
-    if out.dtype is _F64 and arrays:
+    if out.dtype is _F64 and arrays and params.get("dtype") is None:  # an explicit dtype= decides
         first = arrays[0]
         if not (type(first) is _ndarray and first.dtype is _F64 and first.ndim):
             out = _torch_promotion(out, arrays)

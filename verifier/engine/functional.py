@@ -46,9 +46,25 @@ def make_function(op):
             return apply_plan(plan, tensors, params)
     if op.extra.get("return_type"):
         function = _named_outputs(op, function)
+    if any(p.name == "inplace" for p in op.params):
+        function = _accepting_inplace(op, function)
     function.__name__ = op.name
     function.__qualname__ = op.name
     function.__doc__ = op.doc or f"torch.{op.name}, computed by the verifier engine."
+    return function
+
+
+def _accepting_inplace(op, compute):
+    """torch.nn.functional's `inplace=True`: the result is written into the input, which is
+    returned (apply_inplace: the node keeps a copy of the old value if its VJP reads it);
+    the registry's forward itself always computes out of place."""
+    def function(*args, **kwargs):
+        tensors, params = op.bind(args, dict(kwargs))
+        if not params.get("inplace"):
+            return compute(*args, **kwargs)
+        from verifier.engine.function import apply_inplace
+        params["inplace"] = False
+        return apply_inplace(op, tensors[0], tuple(tensors[1:]), params)
     return function
 
 

@@ -33,12 +33,14 @@ class AccumulateGrad:
     """The sink of a leaf that requires grad: backward adds into `variable.grad`."""
 
     # `grad`: the gradient pending during a backward pass (None otherwise).
-    __slots__ = ("variable", "grad", "__weakref__")
+    # `hooks`: the leaf's register_hook functions ({id: fn}), or None.
+    __slots__ = ("variable", "grad", "hooks", "__weakref__")
     next_functions = ()
 
     def __init__(self, variable) -> None:
         self.variable = variable
         self.grad = None
+        self.hooks = None
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -51,7 +53,7 @@ class Node:
     """One recorded operation: `grad_fn` of the tensor it produced."""
 
     __slots__ = ("plan", "params", "inputs", "arrays", "edges", "versions", "out", "checks",
-                 "freed", "retained", "grad", "__weakref__")
+                 "freed", "retained", "grad", "hooks", "__weakref__")
 
     def __init__(self, plan, params, inputs, arrays, edges, versions, out) -> None:
         # The op's engine plan (function.Plan): the op, its VJP, what it saves.
@@ -73,6 +75,8 @@ class Node:
         self.retained = None
         # The gradient pending during a backward pass (None otherwise).
         self.grad = None
+        # register_hook functions of the tensor this node produced ({id: fn}), or None.
+        self.hooks = None
 
     # --- torch's introspection API -------------------------------------
     @property

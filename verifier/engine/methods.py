@@ -91,9 +91,9 @@ def _setitem(self, index, value):
         if self.requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (index assignment). Wrap it in `with torch.no_grad():`.")
-        raise RuntimeError("index assignment (x[i] = v) while recording a graph is not supported "
-                           "by the verifier engine; build the tensor out of place with "
-                           "torch.cat, torch.stack or torch.where, or assign under torch.no_grad()")
+        from verifier.engine.index_put import index_put_recorded
+        index_put_recorded(self, _numpy_index(index), value)
+        return
     self._array[_numpy_index(index)] = value._array if isinstance(value, Tensor) else value
     self._version[0] += 1
 

@@ -72,13 +72,13 @@ def _record(plan, x, y, ax, ay, result) -> None:
     rule = plan.saves
     versions = []
     ex = ey = None
-    if type(x) is Tensor:
+    if isinstance(x, Tensor):  # a Parameter (subclass) too
         ex = x.grad_fn
         if ex is None and x.requires_grad:
             ex = x._accumulator or _sink(x)
         if rule is None or (rule is not SAVES_NOTHING and rule(0, inputs)):
             versions.append((0, x._version, x._version[0]))
-    if type(y) is Tensor:
+    if isinstance(y, Tensor):
         ey = y.grad_fn
         if ey is None and y.requires_grad:
             ey = y._accumulator or _sink(y)

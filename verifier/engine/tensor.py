@@ -14,6 +14,10 @@ from verifier.engine import dtypes
 from verifier.engine.graph import AccumulateGrad
 from verifier.ops.promotion import floating
 
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+               "float16": "torch.HalfTensor", "bfloat16": "torch.BFloat16Tensor",
+               "int64": "torch.LongTensor", "int32": "torch.IntTensor", "bool": "torch.BoolTensor"}
+
 
 class Size(tuple):
     """torch.Size: a tuple that prints as torch does and equals a plain tuple."""
@@ -73,8 +77,9 @@ class Tensor:
         return self.grad_fn
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        from verifier.engine.dtype_info import CPU
+        return CPU
 
     is_cuda = False
 
@@ -141,8 +146,8 @@ class Tensor:
     def tolist(self):
         return self._array.tolist()
 
-    def numpy(self) -> np.ndarray:
-        if self.requires_grad:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         return self._array
@@ -201,13 +206,22 @@ class Tensor:
 
     # --- conversions -----------------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":
+        """to(dtype), to(device), to(device, dtype), to(other), to(device=, dtype=, copy=)."""
         dtype = kwargs.get("dtype")
+        device = kwargs.get("device")
         for a in args:
             if isinstance(a, dtypes.DType):
                 dtype = a
-            elif isinstance(a, str) and a.startswith("cuda"):
-                return self.cuda()
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None:
+                device = a
+        if device is not None and str(device).startswith("cuda"):
+            return self.cuda()
         if dtype is None or dtypes.to_numpy(dtype) == self._array.dtype:
+            if kwargs.get("copy"):
+                from verifier.engine import functional
+                return functional.FUNCTIONS["clone"](self)
             return self
         from verifier.engine import functional
         return functional.to_dtype(self, dtype)
@@ -218,11 +232,15 @@ class Tensor:
     def double(self) -> "Tensor":
         return self.to(dtypes.float64)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
+        """type() names the tensor type ('torch.FloatTensor'); type(dtype or name) converts."""
         if dtype is None:
-            names = {np.float32: "torch.FloatTensor", np.float64: "torch.DoubleTensor",
-                     np.int64: "torch.LongTensor", np.bool_: "torch.BoolTensor"}
-            return names.get(self._array.dtype.type, f"torch.{self._array.dtype}")
+            return _TYPE_NAMES.get(self._array.dtype.name, f"torch.{self._array.dtype}")
+        if isinstance(dtype, str):
+            names = {name: dtype_name for dtype_name, name in _TYPE_NAMES.items()}
+            if dtype not in names:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = dtypes.from_name(names[dtype])
         return self.to(dtype)
 
     def cpu(self) -> "Tensor":
@@ -235,8 +253,14 @@ class Tensor:
             "(engine.cuda.is_available() is False). Guard the call with "
             "`if torch.cuda.is_available():`, or run the case on the torch backend for CUDA.")
 
-    def contiguous(self) -> "Tensor":
-        return self
+    def contiguous(self, memory_format=None) -> "Tensor":
+        """self when already C-contiguous, else a C-ordered copy (a clone: gradients flow)."""
+        if self._array.flags.c_contiguous:
+            return self
+        from verifier.engine import functional
+        out = functional.FUNCTIONS["clone"](self)
+        out._array = np.ascontiguousarray(out._array)  # a fresh result: nothing else holds it
+        return out
 
     def is_floating_point(self) -> bool:
         return floating(self._array.dtype)

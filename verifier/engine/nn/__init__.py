@@ -1,3 +1,4 @@
-"""`verifier.engine.nn`: the functional part of torch.nn (`torch.nn.functional`)."""
+"""`verifier.engine.nn`: torch.nn without modules: `functional`, `Parameter` and `init`."""
 
-from verifier.engine.nn import functional  # noqa: F401
+from verifier.engine.nn import functional, init  # noqa: F401
+from verifier.engine.nn.parameter import Parameter  # noqa: F401
