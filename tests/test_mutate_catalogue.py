@@ -170,3 +170,9 @@ def test_another_engine_installs_rule_mutants_with_its_own_installer():
     undo()
     assert calls == ["mul"] and table["mul"] == original
     assert registry.get("mul").vjp is original[1]  # our own engine was never touched
+
+
+def test_the_other_side_of_a_tie_is_no_bug_where_torch_leaves_the_order_open():
+    mutants = {m.id: m for m in catalogue()}
+    assert "order open" in mutants["kink:topk:nonstrict"].equivalent
+    assert not mutants["kink:relu:nonstrict"].equivalent

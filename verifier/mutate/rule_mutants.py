@@ -9,6 +9,8 @@ and left out of the score.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from verifier.mutate.inspect_rules import (
@@ -167,8 +169,13 @@ def kink_conventions(op):
                 result = result.view(_NonStrict)
             grads = op.vjp(ns, g, result, *flip, **params)
             return tuple(_plain(x) for x in grads)
-        out.append(_vjp_mutant(op, "kink", "nonstrict", f"{op.name}'s VJP takes the other "
-                               "side at its kink (< as <=)", vjp, at_kinks=True))
+        mutant = _vjp_mutant(op, "kink", "nonstrict", f"{op.name}'s VJP takes the other "
+                             "side at its kink (< as <=)", vjp, at_kinks=True)
+        if op.extra.get("open_ties") and not mutant.equivalent:
+            # torch leaves the order of ties open (topk): the other tied element is as right
+            mutant = replace(mutant, equivalent="at a tie torch leaves the order open; the "
+                                                "other side is an admissible convention")
+        out.append(mutant)
     if "sign" in called_names(op.vjp):
         def sign_at_zero(ns):
             return {"sign": lambda x: ns.where(x == 0, 1, ns.sign(x))}

@@ -110,6 +110,8 @@ class Op:
     #   return_type: (name, fields) where torch returns a named tuple (max with
     #     dim: values, indices); the op's forward computes the first field, the
     #     only differentiable one, and `others(*arrays, **params)` the rest.
+    #   open_ties: torch leaves the order of tied elements unspecified (topk): either
+    #     tied element's gradient is admissible (oracle/ties.py, verifier mutate).
     #   fields: the field names of the named tuple a composite returns (qr: Q, R), for
     #     the case language's `qr(A).R` (ops with return_type take its names).
     #   leading_param: a variadic op whose torch signature puts this param first

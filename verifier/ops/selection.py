@@ -251,7 +251,7 @@ register(Op(
     forward=_topk, vjp=_topk_vjp, sympy=_topk_sympy,
     torch=lambda torch, x, k, dim=-1, largest=True, sorted=True: torch.topk(  # noqa: A006
         x, k, dim=dim, largest=largest, sorted=sorted),
-    extra={"return_type": ("topk", ("values", "indices")),
+    extra={"return_type": ("topk", ("values", "indices")), "open_ties": True,
            "others": lambda a, k, **p: (_topk_indices(a, k, **p),),
            "selects": lambda a, k, **p: _topk_indices(a, k, **p) if np.ndim(a) else None},
     kinks="the k largest (or smallest) in order; torch leaves the order of ties unspecified, "
