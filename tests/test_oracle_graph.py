@@ -382,3 +382,17 @@ def test_masked_fill_with_minus_inf_runs_in_the_graph_and_keeps_the_defined_row(
     s = e / e.sum()
     np.testing.assert_allclose(run.grads["x"][0, :2], s + s * ([1, 2] - s @ [1, 2]), rtol=1e-15)
     assert run.grads["x"][0, 2] == 0.0
+
+
+def test_a_p_norm_at_a_zero_coordinate_runs_in_the_graph_with_torchs_zero():
+    from verifier.cases.loader import load_text
+    from verifier.oracle.backend import SympyOracle
+    case = load_text("""cases:
+  - name: half_norm
+    inputs:
+      x: {value: [0, 1, 4]}
+    expr: norm(x, p=0.5)
+""").cases[0]
+    run = SympyOracle("graph").run(case, "exact")
+    assert not run.error_message, run.error_message
+    assert run.grads["x"][0] == 0.0 and run.grads["x"][1] == pytest.approx(3.0)

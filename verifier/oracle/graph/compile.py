@@ -302,6 +302,8 @@ class Compiled:
             return lambda arrays, rows, d: _map1(_heaviside, args[0](arrays, rows, d))
         if name == "DiracDelta" and len(args) == 1:
             return lambda arrays, rows, d: _map1(_delta, args[0](arrays, rows, d))
+        if name == "AbsPow":  # |x|^q; its derivative is a ZeroAtOrigin of plain functions
+            return self._compile(sp.Abs(e.args[0]) ** e.args[1])
         if name == "SincDerivative":
             from verifier.ops.sympy_functions import SincDerivative
             return self._compile(SincDerivative.explicit(int(e.args[0]), e.args[1]))
