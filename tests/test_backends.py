@@ -190,3 +190,18 @@ def test_all_backends_in_the_contract_order():
     opt_in = {n for n, b in table.items() if getattr(b, "opt_in", False)}
     assert "torch-compile" in opt_in
     assert tuple(select_backends(table, None)) == tuple(n for n in ORDER if n not in opt_in)
+
+
+def test_torchs_warnings_are_notes_of_the_row_not_lines_on_the_terminal(recwarn):
+    # std of one element: torch warns "degrees of freedom is <= 0"
+    from verifier.backends.torch_backend import TorchBackend
+    from verifier.cases.loader import load_text
+    case = load_text("""cases:
+  - name: std_of_one
+    inputs:
+      x: {value: [3]}
+    expr: std(x)
+""").cases[0]
+    run = TorchBackend().run(case, "float64")
+    assert any("torch warned: std(): degrees of freedom" in n for n in run.notes), run.notes
+    assert not [w for w in recwarn if "degrees of freedom" in str(w.message)]

@@ -20,6 +20,7 @@ from verifier.backends.numeric import (
     scalar_variables,
     to_float64,
 )
+from verifier.backends.warning_notes import warnings_as_notes
 from verifier.cases.model import Case
 from verifier.lang.interpreter import Interpreter, Limits
 
@@ -34,7 +35,8 @@ def run_on_module(case: Case, dtype: str, *, backend: str, module, device: str =
     started = time.perf_counter()
     try:
         ns = TensorNamespace(module, uses_registry_torch, dtype, device)
-        _execute(case, dtype, run, module, device, ns, limits)
+        with warnings_as_notes(run):
+            _execute(case, dtype, run, module, device, ns, limits)
     except TimeLimit:
         raise
     except Exception as exc:  # a case's failure is data, not a crash of the runner

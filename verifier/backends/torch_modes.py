@@ -14,10 +14,9 @@ reason.  torch is imported only when a case runs.
 
 from __future__ import annotations
 
-import warnings
-
 from verifier.backends.base import Backend, Run
 from verifier.backends.case_function import CaseFunction, NotApplicable, run_functional
+from verifier.backends.warning_notes import warnings_as_notes
 from verifier.cases.model import Case
 
 
@@ -49,13 +48,8 @@ class _FunctionBackend(Backend):
             fn = CaseFunction(case, dtype, module, self.device,
                               uses_registry_torch=module.__name__ == "torch")
             try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
+                with warnings_as_notes(run):
                     self.compute(fn, run)
-                # torch's own warnings on these paths (an out tensor resized under vmap...)
-                # are facts about this row: kept in its notes, not printed on stderr.
-                for text in dict.fromkeys(str(w.message).splitlines()[0] for w in caught):
-                    run.notes.append(f"torch warned: {text}")
             except NotImplementedError as exc:
                 if module.__name__ != "torch":
                     raise  # the engine's own gap is an error, not a skip
