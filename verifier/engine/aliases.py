@@ -84,15 +84,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):  # noqa: A002
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """Running trapezoid integrals along dim (one fewer element than y)."""
-    n = y.shape[dim]
-    segments = F["narrow"](y, dim, 0, n - 1) + F["narrow"](y, dim, 1, n - 1)
-    if x is not None:
-        from verifier.engine.composites import diff
-        widths = diff(x, dim=dim if x.ndim > 1 else -1)
-        if x.ndim == 1 and y.ndim > 1:
-            shape = [1] * y.ndim
-            shape[dim] = n - 1
-            widths = F["reshape"](widths, tuple(shape))
+    from verifier.engine.statistics_api import trapezoid_parts
+    segments, widths = trapezoid_parts(y, x, dim)
+    if widths is not None:
         return F["cumsum"](segments * widths, dim) * 0.5
     return F["cumsum"](segments, dim) * (0.5 * (1 if dx is None else dx))
 

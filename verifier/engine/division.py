@@ -36,20 +36,23 @@ def _with_dtype(a, b, values):
 
 def remainder(input, other):  # noqa: A002
     """input - floor(input/other)·other: the sign of the divisor (Python's %)."""
-    a, b = _arrays(input, other)
-    if _integral(a, b) or not any(isinstance(t, Tensor) and t.requires_grad for t in (input, other)):
-        return _with_dtype(input, other, np.mod(a, b))
-    quotient = F["floor"](input / other).detach()
-    return _exact(np.mod(a, b).astype(_float_dtype(input, other)), input - quotient * other)
+    return _remainder_by(input, other, np.mod, "floor")
 
 
 def fmod(input, other):  # noqa: A002
     """input - trunc(input/other)·other: the sign of the dividend (C's fmod)."""
+    return _remainder_by(input, other, np.fmod, "trunc")
+
+
+def _remainder_by(input, other, numpy_remainder, rounding: str):  # noqa: A002
+    """The remainder numpy computes, differentiable as input - rounding(input/other)·other
+    (the rounded quotient is a constant)."""
     a, b = _arrays(input, other)
     if _integral(a, b) or not any(isinstance(t, Tensor) and t.requires_grad for t in (input, other)):
-        return _with_dtype(input, other, np.fmod(a, b))
-    quotient = F["trunc"](input / other).detach()
-    return _exact(np.fmod(a, b).astype(_float_dtype(input, other)), input - quotient * other)
+        return _with_dtype(input, other, numpy_remainder(a, b))
+    quotient = F[rounding](input / other).detach()
+    return _exact(numpy_remainder(a, b).astype(_float_dtype(input, other)),
+                  input - quotient * other)
 
 
 def floor_divide(input, other):  # noqa: A002

@@ -131,17 +131,25 @@ def corrcoef(input):  # noqa: A002
 
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The trapezoid rule along dim: spacing dx (default 1) or sample points x."""
+    segments, widths = trapezoid_parts(y, x, dim)
+    if widths is not None:
+        return F["sum"](segments * widths, dim) * 0.5
+    return F["sum"](segments, dim) * (0.5 * (1 if dx is None else dx))
+
+
+def trapezoid_parts(y, x, dim: int):
+    """(y_i + y_(i+1) along dim, the widths x_(i+1) - x_i shaped to broadcast, or None)."""
     n = y.shape[dim]
-    left, right = F["narrow"](y, dim, 0, n - 1), F["narrow"](y, dim, 1, n - 1)
-    if x is not None:
-        from verifier.engine.composites import diff
-        widths = diff(x, dim=dim if x.ndim > 1 else -1)
-        if x.ndim == 1 and y.ndim > 1:
-            shape = [1] * y.ndim
-            shape[dim] = n - 1
-            widths = F["reshape"](widths, tuple(shape))
-        return F["sum"]((left + right) * widths, dim) * 0.5
-    return F["sum"](left + right, dim) * (0.5 * (1 if dx is None else dx))
+    segments = F["narrow"](y, dim, 0, n - 1) + F["narrow"](y, dim, 1, n - 1)
+    if x is None:
+        return segments, None
+    from verifier.engine.composites import diff
+    widths = diff(x, dim=dim if x.ndim > 1 else -1)
+    if x.ndim == 1 and y.ndim > 1:
+        shape = [1] * y.ndim
+        shape[dim] = n - 1
+        widths = F["reshape"](widths, tuple(shape))
+    return segments, widths
 
 
 def logdet(input):  # noqa: A002
