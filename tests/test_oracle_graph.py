@@ -396,3 +396,19 @@ def test_a_p_norm_at_a_zero_coordinate_runs_in_the_graph_with_torchs_zero():
     run = SympyOracle("graph").run(case, "exact")
     assert not run.error_message, run.error_message
     assert run.grads["x"][0] == 0.0 and run.grads["x"][1] == pytest.approx(3.0)
+
+
+def test_a_registry_default_float_parameter_stays_on_the_graph_path():
+    # elu's alpha=1.0 default and layer_norm's eps=1e-5: their decimal text, as the
+    # symbolic path takes them (these cases had fallen back to the symbolic path)
+    from verifier.cases.loader import load_text
+    from verifier.oracle.backend import SympyOracle
+    case = load_text("""cases:
+  - name: elu_default
+    inputs:
+      x: {value: [-1, 2]}
+    expr: sum(elu(x))
+""").cases[0]
+    run = SympyOracle("graph").run(case, "exact")
+    assert not run.error_message, run.error_message
+    assert run.grads["x"][0] == pytest.approx(np.exp(-1.0), rel=1e-15) and run.grads["x"][1] == 1

@@ -11,6 +11,8 @@ element; literals are rounded to the dtype being judged, like the inputs.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
 from flint import arb, fmpq
@@ -18,6 +20,7 @@ from flint import arb, fmpq
 from verifier.contract import CaseError
 from verifier.lang.interpreter import MASK_INDEX_MESSAGE, Namespace, RegistryOperators
 from verifier.ops import registry
+from verifier.ops.composite import exact_number
 from verifier.oracle.graph import composites
 from verifier.oracle.graph.compile import Unsupported
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
@@ -251,6 +254,10 @@ class GraphNamespace(RegistryOperators, Namespace):
         if kind == "number":
             if value is None:
                 return None
+            if isinstance(value, float) and math.isfinite(value):
+                # a registry default (elu's alpha=1.0, layer_norm's eps=1e-5): its decimal
+                # text, as the symbolic path takes it (composite.exact_params)
+                return exact_number(value)
             t = self.tensor(value)
             if t.node is not None or t.size != 1:
                 raise Unsupported(f"{op.name}(): a computed tensor as the parameter {name}")
