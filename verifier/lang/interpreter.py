@@ -108,6 +108,11 @@ class RegistryOperators:
     def unary(self, op: str, a):
         return self.call("neg", [a], {}) if op == "-" else a
 
+    def subscript(self, value, index: tuple):
+        if isinstance(value, tuple):
+            return value[index[0] if len(index) == 1 else index]  # a field of a named tuple
+        return self.call("index", [value], {"index": index if len(index) != 1 else index[0]})
+
 
 _COMPARE = {
     "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,

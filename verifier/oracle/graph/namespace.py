@@ -280,11 +280,6 @@ class GraphNamespace(RegistryOperators, Namespace):
                                      f"(in-place '{op}='); write 'y = y {op} ...' to get a new tensor")
         return result
 
-    def subscript(self, value, index: tuple):
-        if isinstance(value, tuple):
-            return value[index[0] if len(index) == 1 else index]  # a field of a named tuple
-        return self.call("index", [value], {"index": index if len(index) != 1 else index[0]})
-
     def transpose_all(self, value):
         t = self.tensor(value)
         return self.call("permute", [t], {"dims": list(range(t.value.ndim))[::-1]}) \
