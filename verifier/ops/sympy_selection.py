@@ -75,12 +75,25 @@ def _mode(code) -> tuple[bool, bool, bool]:
     return bool(code % 2), mode == OPEN_REVERSED, mode == MARK_TIES
 
 
-def _chosen_is_tied(xs, chosen: int) -> bool:
-    tied = any(_tied(xs[j], xs[chosen]) for j in range(len(xs)) if j != chosen)
+def _order(xs, code) -> list[int]:
+    """stable_order of xs under the form's descending + 2·mode."""
+    descending, reverse, _ = _mode(code)
+    return stable_order(xs, descending, reverse)
+
+
+def _tie_group(xs, chosen: int) -> list[int]:
+    """The elements equal to the chosen one (itself included); a group of several is a tie,
+    recorded for the derivation (the other passes are then needed)."""
+    group = [i for i in range(len(xs)) if i == chosen or _tied(xs[i], xs[chosen])]
     asked = _ASKED.get()
-    if tied and asked is not None:
-        asked.add("tie")  # the derivation met a tie: the other passes are needed
-    return tied
+    if len(group) > 1 and asked is not None:
+        asked.add("tie")
+    return group
+
+
+def _decided_by_a_tie(code, group: list[int], index: int) -> bool:
+    """In the mark pass, x_index's share is NaN where a tie of several decides it."""
+    return _mode(code)[2] and len(group) > 1 and index in group
 
 
 # SymPy's Function.__new__ is wrapped by its cache (functools.wraps keeps the original).
@@ -99,13 +112,11 @@ def _all_numbers(args) -> bool:
     return all(a.is_number for a in args)
 
 
-def stable_order(values, descending: bool, reverse_ties: bool = False,
-                 mark_ties: bool = False) -> list[int]:
+def stable_order(values, descending: bool, reverse_ties: bool = False) -> list[int]:
     """The indices of `values` (SymPy numbers) in stable sorted order.
 
     Exact comparisons where SymPy decides them; numbers that agree to TIE_DIGITS
     digits are tied, so they keep their index order (or the reverse one).
-    `mark_ties` changes nothing here: the derivatives read it.
     """
     approx = [sp.N(v, TIE_DIGITS + 10) for v in values]
     scale = max([abs(a) for a in approx] + [sp.Integer(1)])
@@ -133,7 +144,7 @@ class OrderStat(sp.Function):
     def _evaluate(cls, rank, descending, *xs):
         if not rank.is_Integer or not _all_numbers(xs):
             return None
-        return xs[stable_order(xs, *_mode(descending))[int(rank)]]
+        return xs[_order(xs, descending)[int(rank)]]
 
     # SymPy's automatic-evaluation hook is a classmethod named `eval` (not Python's eval).
     eval = _evaluate
@@ -155,8 +166,8 @@ class IsSelected(_Evaluated):
     def _evaluate(cls, index, rank, descending, *xs):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
-        chosen = stable_order(xs, *_mode(descending))[int(rank)]
-        if _chosen_is_tied(xs, chosen) and _mode(descending)[2] and _tied(xs[int(index)], xs[chosen]):
+        chosen = _order(xs, descending)[int(rank)]
+        if _decided_by_a_tie(descending, _tie_group(xs, chosen), int(index)):
             return sp.nan
         return sp.Integer(1 if chosen == int(index) else 0)
 
@@ -173,7 +184,7 @@ class OrderIndex(sp.Function):
     def _evaluate(cls, rank, descending, *xs):
         if not rank.is_Integer or not _all_numbers(xs):
             return None
-        return sp.Integer(stable_order(xs, *_mode(descending))[int(rank)])
+        return sp.Integer(_order(xs, descending)[int(rank)])
 
     eval = _evaluate
 
@@ -216,14 +227,10 @@ class EvenShare(_Evaluated):
     def _evaluate(cls, index, rank, descending, *xs):
         if not (index.is_Integer and rank.is_Integer) or not _all_numbers(xs):
             return None
-        order = stable_order(xs, *_mode(descending))
-        chosen = order[int(rank)]
-        tied = [i for i in range(len(xs)) if _tied(xs[i], xs[chosen])]
-        if len(tied) > 1 and _ASKED.get() is not None:
-            _ASKED.get().add("tie")
-        if _mode(descending)[2] and len(tied) > 1 and int(index) in tied:
+        group = _tie_group(xs, _order(xs, descending)[int(rank)])
+        if _decided_by_a_tie(descending, group, int(index)):
             return sp.nan
-        return sp.Rational(1, len(tied)) if int(index) in tied else sp.Integer(0)
+        return sp.Rational(1, len(group)) if int(index) in group else sp.Integer(0)
 
     eval = _evaluate
 
