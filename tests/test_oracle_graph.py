@@ -326,57 +326,48 @@ def test_a_shape_op_that_writes_zeros_moves_no_input_element_there():
 
 
 # --- statistics and scans as compositions, and results that do not exist ----------------
-GRAPH_EDGES = """cases:
+def test_var_with_no_degree_of_freedom_divides_by_plus_zero_as_torch():
+    run = graph("""
   - name: var_without_degrees_of_freedom
     inputs:
       x: {value: [[3, 4], [1, 2]]}
     expr: sum(var(x, dim=0, correction=2)) + sum(x ** 2)
-  - name: std_of_one_element
-    inputs:
-      x: {value: [3]}
-    expr: std(x)
-  - name: logcumsumexp_after_minus_inf
-    inputs:
-      x: {value: [-inf, -inf, 1, 2]}
-    expr: sum(logcumsumexp(x, 0)[2:])
-  - name: masked_softmax_with_a_masked_row
-    inputs:
-      x: {value: [[1, 2, 3], [4, 5, 6]]}
-      m: {value: [[0, 0, 1], [1, 1, 1]], requires_grad: false}
-    expr: sum(softmax(masked_fill(x, m > 0, -inf), dim=1) * x)
-"""
-
-
-def _graph_run(name):
-    from verifier.cases.loader import load_text
-    from verifier.oracle.backend import SympyOracle
-    case = next(c for c in load_text(GRAPH_EDGES).cases if c.name == name)
-    run = SympyOracle("graph").run(case, "exact")
-    assert not run.error_message, run.error_message
-    return run
-
-
-def test_var_with_no_degree_of_freedom_divides_by_plus_zero_as_torch():
-    run = _graph_run("var_without_degrees_of_freedom")
+""")
     assert float(run.value) == np.inf
     np.testing.assert_array_equal(run.grads["x"], [[np.inf, np.inf], [-np.inf, -np.inf]])
 
 
 def test_std_of_one_element_has_neither_value_nor_gradient():
     # SymPy's nan absorbs the form and differentiates to 0; the graph says NaN for both
-    run = _graph_run("std_of_one_element")
+    run = graph("""
+  - name: std_of_one_element
+    inputs:
+      x: {value: [3]}
+    expr: std(x)
+""")
     assert np.isnan(float(run.value)) and np.isnan(run.grads["x"]).all()
 
 
 def test_logcumsumexp_after_minus_inf_prefixes_has_exact_zero_gradients_there():
-    run = _graph_run("logcumsumexp_after_minus_inf")
+    run = graph("""
+  - name: logcumsumexp_after_minus_inf
+    inputs:
+      x: {value: [-inf, -inf, 1, 2]}
+    expr: sum(logcumsumexp(x, 0)[2:])
+""")
     assert list(run.grads["x"][:2]) == [0.0, 0.0]
     np.testing.assert_allclose(run.grads["x"][2:], [1 + 1 / (1 + np.e), 1 / (1 + np.exp(-1))],
                                rtol=1e-15)
 
 
 def test_masked_fill_with_minus_inf_runs_in_the_graph_and_keeps_the_defined_row():
-    run = _graph_run("masked_softmax_with_a_masked_row")
+    run = graph("""
+  - name: masked_softmax_with_a_masked_row
+    inputs:
+      x: {value: [[1, 2, 3], [4, 5, 6]]}
+      m: {value: [[0, 0, 1], [1, 1, 1]], requires_grad: false}
+    expr: sum(softmax(masked_fill(x, m > 0, -inf), dim=1) * x)
+""")
     assert np.isnan(float(run.value)) and np.isnan(run.grads["x"][1]).all()
     e = np.exp([1.0, 2.0])
     s = e / e.sum()
@@ -385,30 +376,22 @@ def test_masked_fill_with_minus_inf_runs_in_the_graph_and_keeps_the_defined_row(
 
 
 def test_a_p_norm_at_a_zero_coordinate_runs_in_the_graph_with_torchs_zero():
-    from verifier.cases.loader import load_text
-    from verifier.oracle.backend import SympyOracle
-    case = load_text("""cases:
+    run = graph("""
   - name: half_norm
     inputs:
       x: {value: [0, 1, 4]}
     expr: norm(x, p=0.5)
-""").cases[0]
-    run = SympyOracle("graph").run(case, "exact")
-    assert not run.error_message, run.error_message
+""")
     assert run.grads["x"][0] == 0.0 and run.grads["x"][1] == pytest.approx(3.0)
 
 
 def test_a_registry_default_float_parameter_stays_on_the_graph_path():
     # elu's alpha=1.0 default and layer_norm's eps=1e-5: their decimal text, as the
     # symbolic path takes them (these cases had fallen back to the symbolic path)
-    from verifier.cases.loader import load_text
-    from verifier.oracle.backend import SympyOracle
-    case = load_text("""cases:
+    run = graph("""
   - name: elu_default
     inputs:
       x: {value: [-1, 2]}
     expr: sum(elu(x))
-""").cases[0]
-    run = SympyOracle("graph").run(case, "exact")
-    assert not run.error_message, run.error_message
+""")
     assert run.grads["x"][0] == pytest.approx(np.exp(-1.0), rel=1e-15) and run.grads["x"][1] == 1
