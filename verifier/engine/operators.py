@@ -38,15 +38,14 @@ def binary_operator(op, reflected: bool):
             fast = b.dtype is a.dtype and floating(a.dtype)
         else:
             b = other
-            fast = (type(other) is float or type(other) is int) and floating(a.dtype)
+            # not bfloat16: ml_dtypes takes a Python number beside it as strong (bfloat16 +
+            # 1e-5 is float32 in numpy); the general path restores torch's dtype
+            fast = (type(other) is float or type(other) is int) and floating(a.dtype) \
+                and a.dtype.name != "bfloat16"
         if fast and ufunc is not None and not DUAL_OPEN[0]:  # forward mode: the general path
             token = enter()
             try:
-                # ml_dtypes' bfloat16 takes a Python number as strong (bfloat16 + 1e-5 is
-                # float32 in numpy); torch keeps bfloat16: the number is cast first.
-                n = np.asarray(b, dtype=a.dtype) if b is other and a.dtype.name == "bfloat16" \
-                    else b
-                out = ufunc(n, a) if reflected else ufunc(a, n)
+                out = ufunc(b, a) if reflected else ufunc(a, b)
             except ValueError:
                 out = None  # shapes that do not broadcast: the general path words the error
             finally:

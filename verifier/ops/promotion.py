@@ -40,25 +40,11 @@ def floating(dtype) -> bool:
     return dtype.kind == "f" or dtype.name == "bfloat16"
 
 
-def _weak_bfloat16(a, b):
-    """ml_dtypes' bfloat16 does not take a Python float as weak (bfloat16 + 1e-5 is float32
-    in numpy); torch keeps the tensor's dtype: the number is cast to bfloat16 first."""
-    if type(a) is _ndarray and a.dtype.name == "bfloat16" and isinstance(b, (float, int)) \
-            and not isinstance(b, bool):
-        return a, np.asarray(b, dtype=a.dtype)
-    if type(b) is _ndarray and b.dtype.name == "bfloat16" and isinstance(a, (float, int)) \
-            and not isinstance(a, bool):
-        return np.asarray(a, dtype=b.dtype), b
-    return a, b
-
-
 def binary(ufunc):
     """A numpy ufunc of two arguments with torch's promotion of 0-d operands."""
     def forward(a, b):
         if type(a) is _ndarray and type(b) is _ndarray and a.dtype != b.dtype:
             a, b = promote(a, b)
-        else:
-            a, b = _weak_bfloat16(a, b)
         return ufunc(a, b)
     forward.__name__ = ufunc.__name__
     # Same-dtype operands need no promotion: the engine may call the ufunc directly.
