@@ -20,6 +20,7 @@ from flint import fmpq
 
 from verifier.ops.dims import axes, keep_shape
 from verifier.ops.registry import Op
+from verifier.ops.symbolic import elementwise, kink
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearMap, LinearRule
 from verifier.oracle.graph.tape import T
@@ -52,12 +53,7 @@ ROOT = Op(name="norm_root", inputs=("input",), forward=None, vjp=None,
 
 # |x|^q with torch's zero gradient at x = 0 (the registry's norm form, sympy_functions.AbsPow).
 ABS_POW = Op(name="abs_pow", inputs=("input",), forward=None, vjp=None,
-             sympy=lambda a, q: _abs_pow(a, q))
-
-
-def _abs_pow(a, q):
-    from verifier.ops.sympy_functions import AbsPow
-    return np.vectorize(lambda e: AbsPow(e, q), otypes=[object])(np.asarray(a, dtype=object))
+             sympy=lambda a, q: elementwise(lambda e: kink.AbsPow(e, q))(a))
 
 
 def _norm(ns, tensors, params):
@@ -78,14 +74,17 @@ def _norm(ns, tensors, params):
     if p == 0:
         return ns.call("sum", [ns.call("where", [ns.compare("!=", x, 0), 1, 0], {})], reduce)
     q = p if isinstance(p, sp.Basic) else sp.Rational(p)
-    d = derived(ABS_POW, {"q": q}, (("x", x.node is not None, False),))
-    rule = ElementwiseRule(d, [x.value], x.shape, ns.decisions)
-    terms = ns.tape.record(rule.value(), [x], rule)
+    terms = _unary(ns, ABS_POW, {"q": q}, x)
     return _root(ns, q, ns.call("sum", [terms], reduce))
 
 
 def _root(ns, p, x):
-    d = derived(ROOT, {"p": p}, (("x", x.node is not None, False),))
+    return _unary(ns, ROOT, {"p": p}, x)
+
+
+def _unary(ns, op: Op, params: dict, x):
+    """One of this module's own elementwise ops (not in the registry) applied to x."""
+    d = derived(op, params, (("x", x.node is not None, False),))
     rule = ElementwiseRule(d, [x.value], x.shape, ns.decisions)
     return ns.tape.record(rule.value(), [x], rule)
 
