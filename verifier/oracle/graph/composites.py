@@ -21,10 +21,10 @@ from flint import fmpq
 from verifier.ops.dims import axes, keep_shape
 from verifier.ops.registry import Op
 from verifier.ops.symbolic import elementwise, kink
+from verifier.oracle.graph.divide_by_zero import divided_by_zero
 from verifier.oracle.graph.elementwise import ElementwiseRule, derived
 from verifier.oracle.graph.linear import LinearMap, LinearRule
 from verifier.oracle.graph.tape import T
-from verifier.oracle.graph.undefined import divided_by_zero
 
 
 def _logsumexp(ns, tensors, params):
